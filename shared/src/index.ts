@@ -1,0 +1,3 @@
+/** @coaps-edge/shared: runtime-neutral CoAP model and codec, edge↔cloud schemas, gateway tokens. */
+export * from "./coap/index.js";
+export * from "./schemas/index.js";
