@@ -34,3 +34,11 @@ export interface CoapMessage {
   readonly options: readonly CoapOption[];
   readonly payload: Uint8Array;
 }
+
+/** A shared zero-length array (never written to). */
+export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
+
+/** An Empty message (code 0.00) of the given type: an empty ACK or a Reset (RFC 7252 §4.1, §4.2). */
+export function emptyMessage(type: MessageType, messageId: number): CoapMessage {
+  return { type, code: 0, messageId, token: EMPTY_BYTES, options: [], payload: EMPTY_BYTES };
+}
