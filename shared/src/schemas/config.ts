@@ -1,0 +1,189 @@
+/**
+ * The edge agent's config file (DESIGN.md §5): JSON, validated here, every field defaulted so
+ * `{}` is a working loopback agent. Objects are strict, so a misspelt key is an error with its
+ * path ("limits.maxBodyByte: unrecognized key") instead of a silently ignored setting.
+ * Extending: add a section (e.g. `cloud`, `credentials`, `metrics`) as another strict object
+ * with `z.prefault({}, …)` so old files stay valid.
+ *
+ *     { "listen": { "address": "127.0.0.1", "port": 5683 },
+ *       "coaps": { "enabled": true, "psk": [{ "identity": "dev1", "key": "secretPSK" }], "hint": "CoAP" },
+ *       "limits": { "maxBodyBytes": 1048576, "separateResponseDelayMs": 1000 },
+ *       "logging": { "level": "info" }, "demoResources": true }
+ *
+ * Written with `zod/mini` like the envelopes: shared/ is also bundled into the Worker.
+ */
+import * as z from "zod/mini";
+
+const int = (min: number, max: number) => z.number().check(z.int(), z.minimum(min), z.maximum(max));
+const port = int(0, 65535);
+
+/** pino's levels; "silent" turns logging off. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Block sizes RFC 7959 allows over UDP (SZX 0..6). */
+export const BLOCK_SIZES = [16, 32, 64, 128, 256, 512, 1024] as const;
+
+/** One pre-shared key. `key` is text like libcoap's `-k` (utf8), or hex / base64 bytes. */
+export const PskEntrySchema = z.strictObject({
+  identity: z.string().check(z.minLength(1), z.maxLength(256)),
+  key: z.string().check(z.minLength(1)),
+  keyEncoding: z._default(z.enum(["utf8", "hex", "base64"]), "utf8"),
+});
+export type PskEntry = z.output<typeof PskEntrySchema>;
+
+export const ListenSchema = z.strictObject({
+  /** Local address of the coap:// (plain UDP) listener; "::" for all (dual-stack). */
+  address: z._default(z.string().check(z.minLength(1)), "127.0.0.1"),
+  /** UDP port; 0 picks a free one. */
+  port: z._default(port, 5683),
+  /** Path MTU for the largest datagram (libcoap's default 1152). */
+  mtu: z._default(int(256, 65535), 1152),
+  /** Serve plain coap:// at all (off: only coaps://). */
+  enabled: z._default(z.boolean(), true),
+});
+
+export const CoapsSchema = z.strictObject({
+  enabled: z._default(z.boolean(), false),
+  /** Local address of the DTLS listener (default: listen.address). */
+  address: z.optional(z.string().check(z.minLength(1))),
+  /** DTLS port (default: listen.port + 1, as libcoap's coap-server). */
+  port: z.optional(port),
+  /** PSK table: identity → key. */
+  psk: z._default(z.array(PskEntrySchema), []),
+  /** PSK identity hint sent in ServerKeyExchange (RFC 4279 §2). */
+  hint: z.optional(z.string().check(z.maxLength(256))),
+});
+
+export const LimitsSchema = z.strictObject({
+  /** Largest request body reassembled from Block1 (4.13 beyond). */
+  maxBodyBytes: z._default(int(1, 1 << 30), 1024 * 1024),
+  /** Dedup cache bounds per listener (RFC 7252 §4.5). */
+  dedupEntries: z._default(int(1, 10_000_000), 10_000),
+  dedupBytes: z._default(int(1024, 1 << 30), 4 * 1024 * 1024),
+  /** Delay before an unanswered CON gets an empty ACK and a separate response (must be < ackTimeoutMs). */
+  separateResponseDelayMs: z._default(int(0, 60_000), 1000),
+  /** Preferred block size (the smaller of ours and the peer's wins). */
+  blockSize: z._default(
+    z.number().check(z.refine((n) => (BLOCK_SIZES as readonly number[]).includes(n), "must be one of 16, 32, 64, 128, 256, 512, 1024")),
+    1024,
+  ),
+  /** Concurrent block-wise transfers kept, and their idle timeout. */
+  maxBlockTransfers: z._default(int(1, 1_000_000), 256),
+  blockTransferTimeoutMs: z._default(int(1000, 3_600_000), 60_000),
+});
+
+/** RFC 7252 §4.8 transmission parameters (derived values follow by the §4.8.2 formulas). */
+export const TransmissionSchema = z.strictObject({
+  ackTimeoutMs: z._default(int(100, 600_000), 2000),
+  ackRandomFactor: z._default(z.number().check(z.minimum(1), z.maximum(4)), 1.5),
+  maxRetransmit: z._default(int(0, 20), 4),
+  nstart: z._default(int(1, 1000), 1),
+});
+
+export const LoggingSchema = z.strictObject({
+  level: z._default(z.enum(LOG_LEVELS), "info"),
+});
+
+const AgentConfigObject = z.strictObject({
+  listen: z.prefault(ListenSchema, {}),
+  coaps: z.prefault(CoapsSchema, {}),
+  limits: z.prefault(LimitsSchema, {}),
+  transmission: z.prefault(TransmissionSchema, {}),
+  logging: z.prefault(LoggingSchema, {}),
+  /** Serve the demo resources /hello, /echo, /large. */
+  demoResources: z._default(z.boolean(), false),
+});
+
+/** The agent config schema: parse a JSON value into a complete AgentConfig (coaps.port/address resolved). */
+export const AgentConfigSchema = z.pipe(
+  AgentConfigObject.check(
+    z.superRefine((c, ctx) => {
+      if (c.limits.separateResponseDelayMs >= c.transmission.ackTimeoutMs) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["limits", "separateResponseDelayMs"],
+          message: `must be below transmission.ackTimeoutMs (${c.transmission.ackTimeoutMs}) so the empty ACK beats the client's retransmission`,
+          input: c.limits.separateResponseDelayMs,
+        });
+      }
+      const coapsPort = c.coaps.port ?? (c.listen.port === 0 ? 0 : c.listen.port + 1);
+      if (c.coaps.enabled && c.listen.enabled && coapsPort !== 0 && coapsPort === c.listen.port && (c.coaps.address ?? c.listen.address) === c.listen.address) {
+        ctx.addIssue({ code: "custom", path: ["coaps", "port"], message: "must differ from listen.port", input: c.coaps.port });
+      }
+      if (c.coaps.enabled && c.coaps.psk.length === 0) {
+        ctx.addIssue({ code: "custom", path: ["coaps", "psk"], message: "coaps is enabled but no credentials are configured", input: c.coaps.psk });
+      }
+      if (!c.coaps.enabled && !c.listen.enabled) {
+        ctx.addIssue({ code: "custom", path: ["listen", "enabled"], message: "nothing to listen on: enable listen or coaps", input: false });
+      }
+    }),
+  ),
+  z.transform((c) => ({
+    ...c,
+    coaps: {
+      ...c.coaps,
+      address: c.coaps.address ?? c.listen.address,
+      port: c.coaps.port ?? (c.listen.port === 0 ? 0 : Math.min(65535, c.listen.port + 1)),
+    },
+  })),
+);
+
+/** A complete, validated agent config. */
+export type AgentConfig = z.output<typeof AgentConfigSchema>;
+/** What a config file may contain (everything optional). */
+export type AgentConfigInput = z.input<typeof AgentConfigSchema>;
+
+/** One problem in a config file: the dotted path of the bad field and what is wrong. */
+export interface ConfigIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export type ConfigParseResult = { readonly ok: true; readonly config: AgentConfig } | { readonly ok: false; readonly issues: ConfigIssue[] };
+
+/** Validates a parsed JSON value; never throws. */
+export function parseAgentConfig(input: unknown): ConfigParseResult {
+  const r = AgentConfigSchema.safeParse(input);
+  if (r.success) return { ok: true, config: r.data };
+  const issues: ConfigIssue[] = [];
+  for (const i of r.error.issues) {
+    const path = i.path.map(String);
+    if (i.code === "unrecognized_keys") {
+      // One line per misspelt key, at the key's own path.
+      for (const k of i.keys) issues.push({ path: dotted([...path, k]), message: "unrecognized key" });
+    } else {
+      issues.push({ path: dotted(path), message: describeIssue(i) });
+    }
+  }
+  return { ok: false, issues };
+}
+
+function dotted(path: readonly string[]): string {
+  return path.length ? path.join(".") : "(root)";
+}
+
+/**
+ * English text for an issue. zod/mini ships no locale (its default message is "Invalid input"),
+ * and loading one globally would change every other schema's messages, so the config words its own.
+ */
+function describeIssue(i: z.core.$ZodIssue): string {
+  switch (i.code) {
+    case "invalid_type":
+      return i.expected === "int" ? "must be an integer" : `expected ${i.expected}`;
+    case "too_big":
+      return i.origin === "string" ? `must be at most ${String(i.maximum)} characters` : `must be at most ${String(i.maximum)}`;
+    case "too_small":
+      if (i.origin === "string") return Number(i.minimum) === 1 ? "must not be empty" : `must be at least ${String(i.minimum)} characters`;
+      return `must be at least ${String(i.minimum)}`;
+    case "invalid_value":
+      return `must be one of ${i.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    default:
+      return i.message;
+  }
+}
+
+/** "listen.port: Too big …" lines, one per issue. */
+export function formatConfigIssues(issues: readonly ConfigIssue[]): string {
+  return issues.map((i) => `${i.path}: ${i.message}`).join("\n");
+}
