@@ -272,7 +272,7 @@ describe("Certificate message body (RFC 5246 §7.4.2)", () => {
 });
 
 /**
- * The real OpenSSL 3.0 DTLS 1.2 ECDHE-ECDSA handshake in /work/shared/vectors/dtls: records
+ * The real OpenSSL 3.0 DTLS 1.2 ECDHE-ECDSA handshake in test/vectors/dtls (copied from the team vectors): records
  * (RFC 6347 §4.1, 13-byte header) → handshake fragments (§4.2.2, 12-byte header) reassembled
  * per (sender, message_seq), retransmitted fragments folded in.
  */
@@ -283,7 +283,7 @@ describe("OpenSSL ECDHE-ECDSA transcript", () => {
     client_cert_pem: string;
     datagrams: Array<{ from: "client" | "server"; hex: string }>;
   }
-  const vector = JSON.parse(readFileSync("/work/shared/vectors/dtls/openssl-ecdhe-ecdsa-aes128-ccm8.json", "utf8")) as Vector;
+  const vector = JSON.parse(readFileSync(new URL("../../vectors/dtls/openssl-ecdhe-ecdsa-aes128-ccm8.json", import.meta.url), "utf8")) as Vector;
 
   interface Message {
     from: string;

@@ -316,7 +316,7 @@ describe("validatePeerChain: CN callback", () => {
 });
 
 describe("validatePeerChain: a real OpenSSL PKI", () => {
-  const vector = JSON.parse(readFileSync("/work/shared/vectors/dtls/openssl-ecdhe-ecdsa-aes128-ccm8.json", "utf8")) as Record<string, string>;
+  const vector = JSON.parse(readFileSync(new URL("../../vectors/dtls/openssl-ecdhe-ecdsa-aes128-ccm8.json", import.meta.url), "utf8")) as Record<string, string>;
 
   it("accepts OpenSSL's server and client certificates under its CA", () => {
     const store = loadTrustStore(vector.ca_cert_pem as string);

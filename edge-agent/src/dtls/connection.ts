@@ -1,0 +1,418 @@
+/**
+ * One DTLS association with one peer, either role: the record layer, handshake reassembly, the
+ * handshaker, alerts, application data. Server and client endpoints route datagrams to it.
+ *
+ * Input rules (RFC 6347 §4.1.2.7): a record that does not parse, is a replay, or does not
+ * authenticate is dropped and counted — no alert, no teardown. The one exception follows
+ * mbedTLS: while waiting for the peer's Finished, an epoch-1 record that fails to authenticate
+ * means the keys differ (wrong PSK), and the handshake ends with bad_record_mac instead of
+ * timing out. After the handshake, unprotected (epoch 0) alerts are ignored: anyone can forge them.
+ */
+import type { Clock, TimerHandle } from "../util/clock.js";
+import type { PeerAddress, PeerIdentity } from "../transport/types.js";
+import { AlertDescription, AlertLevel, decodeAlert, encodeAlert, type Alert } from "./alert.js";
+import { ContentType, HANDSHAKE_HEADER_LENGTH, HandshakeType, MAX_PLAINTEXT, ProtocolVersion } from "./constants.js";
+import { DtlsError } from "./errors.js";
+import { HandshakeContext, type HandshakeConfig, type Role } from "./flights/context.js";
+import type { OutgoingItem } from "./flights/types.js";
+import { Handshaker, type RetransmitOptions } from "./handshaker.js";
+import { decodeHandshakeFragments, fragmentMessage } from "./handshake/header.js";
+import { HandshakeReassembler } from "./handshake/reassembler.js";
+import type { RecordHeader } from "./record/header.js";
+import { RecordLayer } from "./record/record-layer.js";
+import type { DtlsStats } from "./stats.js";
+
+/** Why a session or handshake ended. */
+export type CloseReason =
+  | "local" // closeSession() / close()
+  | "peer_close_notify" // the peer sent close_notify
+  | "fatal_alert" // a fatal alert, sent or received
+  | "idle_timeout"
+  | "replaced" // a new handshake from the same address completed
+  | "sequence_exhausted";
+
+/** What a session negotiated. */
+export interface SessionInfo {
+  readonly peer: PeerAddress;
+  readonly role: Role;
+  readonly identity: PeerIdentity;
+  readonly pskIdentity: string | undefined;
+  /** Server: the identity hint we sent; client: the one we received. */
+  readonly pskIdentityHint: string | undefined;
+  readonly cipherSuite: { readonly id: number; readonly name: string };
+  readonly sni: string | undefined;
+  readonly extendedMasterSecret: boolean;
+  /** Clock time (ms) when the handshake completed. */
+  readonly establishedAt: number;
+}
+
+export interface ConnectionEvents {
+  /** One datagram to the peer. */
+  send(datagram: Uint8Array): void;
+  established(conn: DtlsConnection): void;
+  data(plaintext: Uint8Array, conn: DtlsConnection): void;
+  handshakeFailed(conn: DtlsConnection, err: DtlsError): void;
+  closed(conn: DtlsConnection, reason: CloseReason, err?: DtlsError): void;
+}
+
+export interface ConnectionOptions {
+  readonly role: Role;
+  readonly peer: PeerAddress;
+  readonly config: HandshakeConfig;
+  readonly clock: Clock;
+  readonly retransmit: RetransmitOptions;
+  readonly handshakeTimeoutMs: number;
+  /** Closes an established session after this long without authenticated input (0: never). */
+  readonly idleTimeoutMs: number;
+  /** The largest datagram we may send to the peer (flights are fragmented and packed to fit). */
+  readonly datagramBudget: () => number;
+  readonly stats: DtlsStats;
+  /** Server: the ClientHello's record sequence number and message_seq (RFC 6347 §4.2.1). */
+  readonly initialRecordSequence?: number;
+  readonly initialMessageSeq?: number;
+}
+
+type State = "handshaking" | "established" | "closed";
+
+/** Protected records from the next epoch held until its keys exist (reordered flight 5 / 6). */
+const MAX_BUFFERED_RECORDS = 8;
+
+export class DtlsConnection {
+  readonly peer: PeerAddress;
+  readonly role: Role;
+  readonly #ctx: HandshakeContext;
+  #state: State = "handshaking";
+  readonly #records: RecordLayer;
+  readonly #reassembler: HandshakeReassembler;
+  readonly #handshaker: Handshaker;
+  #buffered: { header: RecordHeader; fragment: Uint8Array }[] = [];
+  #info: SessionInfo | undefined;
+  #lastActivity: number;
+  #idleTimer: TimerHandle | undefined;
+
+  constructor(
+    private readonly options: ConnectionOptions,
+    private readonly events: ConnectionEvents,
+  ) {
+    this.peer = options.peer;
+    this.role = options.role;
+    this.#records = new RecordLayer(options.initialRecordSequence ?? 0);
+    this.#ctx = new HandshakeContext(options.role, options.config, this.#records);
+    this.#ctx.nextSendSeq = options.initialMessageSeq ?? 0;
+    this.#reassembler = new HandshakeReassembler(options.initialMessageSeq ?? 0);
+    this.#lastActivity = options.clock.now();
+    this.#handshaker = new Handshaker(
+      this.#ctx,
+      {
+        sendFlight: (items, retransmission) => this.#sendFlight(items, retransmission),
+        onFinished: () => this.#onHandshakeFinished(),
+        onError: (err) => this.#fail(err),
+      },
+      options.clock,
+      options.retransmit,
+      options.handshakeTimeoutMs,
+      options.role === "client" ? "flight1" : "flight0",
+    );
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  get established(): boolean {
+    return this.#state === "established";
+  }
+
+  get info(): SessionInfo | undefined {
+    return this.#info;
+  }
+
+  /** The client random of the hello this connection answers or sent (server: tells retransmissions from new hellos). */
+  get clientRandom(): Uint8Array {
+    return this.#ctx.clientRandom;
+  }
+
+  get lastActivity(): number {
+    return this.#lastActivity;
+  }
+
+  /** True once epoch-1 read keys exist (a protected record may be for this connection). */
+  get hasProtectedEpoch(): boolean {
+    return this.#records.hasReadEpoch(1);
+  }
+
+  /** The largest application payload one record can carry within the datagram budget. */
+  maxPlaintext(): number {
+    const overhead = this.#records.overhead(this.#records.hasWriteEpoch(1) ? 1 : 0);
+    return Math.max(0, Math.min(MAX_PLAINTEXT, this.options.datagramBudget() - overhead));
+  }
+
+  /** Starts the handshake (client: sends flight 1; server: waits for the ClientHello). */
+  start(): void {
+    this.options.stats.handshakesStarted++;
+    this.#handshaker.start();
+  }
+
+  /**
+   * Handles one record. With `probe`, a record that fails to authenticate is reported as
+   * "undecryptable" without being counted, so the server can try another connection of the same
+   * peer (a running session while a new handshake is in progress).
+   */
+  handleRecord(header: RecordHeader, fragment: Uint8Array, probe = false): "ok" | "undecryptable" {
+    if (this.#state === "closed") return "ok";
+    const plaintext = this.#records.open(header, fragment);
+    if (typeof plaintext === "string") {
+      if (plaintext === "decrypt") {
+        if (probe) return "undecryptable";
+        this.undecryptable(header);
+      } else if (plaintext === "replay") {
+        this.options.stats.replaysDropped++;
+      } else if (header.epoch === 1 && this.#state === "handshaking" && this.#buffered.length < MAX_BUFFERED_RECORDS) {
+        // Epoch-1 record before our keys (e.g. Finished overtook ClientKeyExchange): hold it.
+        this.#buffered.push({ header, fragment: Uint8Array.from(fragment) });
+        this.options.stats.recordsBuffered++;
+      } else {
+        this.options.stats.recordsDropped++;
+      }
+      return "ok";
+    }
+    this.#lastActivity = this.options.clock.now();
+    this.#dispatch(header, plaintext);
+    if (this.#buffered.length > 0 && this.#records.hasReadEpoch(1) && this.state !== "closed") {
+      const held = this.#buffered;
+      this.#buffered = [];
+      for (const r of held) this.handleRecord(r.header, r.fragment);
+    }
+    return "ok";
+  }
+
+  /** A record failed to authenticate (counted; fatal only while awaiting the peer's Finished). */
+  undecryptable(header: RecordHeader): void {
+    this.options.stats.decryptFailures++;
+    if (this.#state === "handshaking" && header.epoch === 1 && this.#handshaker.awaitingProtectedMessage) {
+      this.#fail(DtlsError.fatal("bad_record_mac", "the peer's protected handshake record does not authenticate (different keys?)"));
+    }
+  }
+
+  /** Sends one application record. False (counted) without an established session or if too big. */
+  send(data: Uint8Array): boolean {
+    if (this.#state !== "established" || data.length > MAX_PLAINTEXT) {
+      this.options.stats.appSendDropped++;
+      return false;
+    }
+    let record: Uint8Array;
+    try {
+      record = this.#records.seal(ContentType.application_data, 1, data);
+    } catch (err) {
+      this.close("sequence_exhausted", false, err instanceof DtlsError ? err : undefined);
+      this.options.stats.appSendDropped++;
+      return false;
+    }
+    this.options.stats.appRecordsOut++;
+    this.events.send(record);
+    return true;
+  }
+
+  /**
+   * Ends the association. An established session sends close_notify first (RFC 5246 §7.2.1)
+   * unless `notify` is false; a handshake in progress is reported as failed ("closed").
+   */
+  close(reason: CloseReason, notify = true, err?: DtlsError): void {
+    if (this.#state === "closed") return;
+    const wasEstablished = this.#state === "established";
+    if (notify && wasEstablished) this.#sendAlert({ level: AlertLevel.warning, description: AlertDescription.close_notify });
+    this.#state = "closed";
+    this.#handshaker.cancel();
+    this.#idleTimer?.cancel();
+    this.#buffered = [];
+    if (wasEstablished) {
+      this.options.stats.sessionsClosed++;
+      this.events.closed(this, reason, err);
+    } else {
+      this.options.stats.handshakesFailed++;
+      this.events.handshakeFailed(this, err ?? new DtlsError("closed", "closed before the handshake completed"));
+    }
+  }
+
+  #dispatch(header: RecordHeader, plaintext: Uint8Array): void {
+    switch (header.type) {
+      case ContentType.handshake:
+        return this.#onHandshakeRecord(header.epoch, plaintext);
+      case ContentType.application_data:
+        // Application data only in an established session and only protected (epoch ≥ 1).
+        if (this.#state !== "established" || header.epoch === 0) {
+          this.options.stats.recordsDropped++;
+          return;
+        }
+        this.options.stats.appRecordsIn++;
+        this.events.data(plaintext, this);
+        return;
+      case ContentType.alert:
+        return this.#onAlert(header.epoch, plaintext);
+      case ContentType.change_cipher_spec:
+        // struct { enum { change_cipher_spec(1), (255) } type; }. The epoch switch itself is
+        // implied by the record epoch (keys are installed when derived), so it is only checked.
+        if (plaintext.length !== 1 || plaintext[0] !== 1) this.options.stats.recordsDropped++;
+        return;
+      default:
+        this.options.stats.recordsDropped++;
+    }
+  }
+
+  #onHandshakeRecord(epoch: number, plaintext: Uint8Array): void {
+    let fragments;
+    try {
+      fragments = decodeHandshakeFragments(plaintext);
+    } catch {
+      this.options.stats.recordsDropped++;
+      return;
+    }
+    for (const f of fragments) {
+      if (this.#state === "closed") return;
+      const lastFragment = f.offset + f.data.length === f.length;
+      if (this.#state === "established") {
+        // A new handshake inside the session (HelloRequest, or a ClientHello in epoch 1):
+        // RFC 5746 §4 / RFC 5246 §7.2.2 — we do not renegotiate; say so with a warning.
+        if (epoch > 0 && (f.type === HandshakeType.hello_request || f.type === HandshakeType.client_hello)) {
+          if (lastFragment) this.#sendAlert({ level: AlertLevel.warning, description: AlertDescription.no_renegotiation });
+          continue;
+        }
+        if (f.seq >= this.#reassembler.nextSeq) {
+          this.options.stats.recordsDropped++;
+          continue;
+        }
+      }
+      const result = this.#reassembler.push(f, epoch);
+      if (result === "old") {
+        if (lastFragment) this.#handshaker.peerRetransmitted(f.seq);
+        continue;
+      }
+      if (result === "dropped") {
+        this.options.stats.recordsDropped++;
+        continue;
+      }
+      for (let msg = this.#reassembler.pop(); msg; msg = this.#reassembler.pop()) {
+        this.#handshaker.receive(msg);
+        if (this.#state !== "handshaking") break;
+      }
+    }
+  }
+
+  #onAlert(epoch: number, plaintext: Uint8Array): void {
+    let alert: Alert;
+    try {
+      alert = decodeAlert(plaintext);
+    } catch {
+      this.options.stats.recordsDropped++;
+      return;
+    }
+    if (this.#state === "established" && epoch === 0) {
+      this.options.stats.recordsDropped++;
+      return;
+    }
+    this.options.stats.alertsReceived++;
+    if (alert.description === AlertDescription.close_notify) {
+      // RFC 5246 §7.2.1: answer with our own close_notify and close.
+      this.close("peer_close_notify", true);
+      return;
+    }
+    if (alert.level === AlertLevel.fatal) this.#fail(DtlsError.fromPeerAlert(alert));
+    // Warnings (e.g. no_renegotiation) change nothing.
+  }
+
+  #fail(err: DtlsError): void {
+    if (this.#state === "closed") return;
+    if (err.alert && err.code !== "peer_alert") this.#sendAlert(err.alert);
+    this.close("fatal_alert", false, err);
+  }
+
+  #onHandshakeFinished(): void {
+    if (this.#state !== "handshaking") return;
+    const ctx = this.#ctx;
+    this.#state = "established";
+    this.options.stats.handshakesOk++;
+    this.#info = Object.freeze({
+      peer: this.peer,
+      role: this.role,
+      identity: ctx.peerIdentity,
+      pskIdentity: ctx.pskIdentity,
+      pskIdentityHint: this.role === "server" ? ctx.config.serverPsk?.hint : ctx.pskIdentityHint,
+      cipherSuite: { id: ctx.suite!.id, name: ctx.suite!.name },
+      sni: this.role === "server" ? ctx.sni : ctx.config.sni,
+      extendedMasterSecret: ctx.extendedMasterSecret,
+      establishedAt: this.options.clock.now(),
+    });
+    this.#lastActivity = this.options.clock.now();
+    this.#armIdle(this.options.idleTimeoutMs);
+    this.events.established(this);
+  }
+
+  #armIdle(ms: number): void {
+    if (this.options.idleTimeoutMs <= 0) return;
+    this.#idleTimer = this.options.clock.setTimer(ms, () => {
+      if (this.#state !== "established") return;
+      const idle = this.options.clock.now() - this.#lastActivity;
+      if (idle >= this.options.idleTimeoutMs) {
+        this.options.stats.idleTimeouts++;
+        this.close("idle_timeout", true);
+      } else {
+        this.#armIdle(this.options.idleTimeoutMs - idle);
+      }
+    });
+  }
+
+  #alertEpoch(): number {
+    return this.#state === "established" ? 1 : this.#ctx.writeEpoch;
+  }
+
+  #sendAlert(alert: Alert): void {
+    try {
+      this.events.send(this.#records.seal(ContentType.alert, this.#alertEpoch(), encodeAlert(alert)));
+      this.options.stats.alertsSent++;
+    } catch {
+      // sequence space exhausted: nothing more can be sent
+    }
+  }
+
+  /** Fragments each message to the datagram budget, seals records, packs them into datagrams. */
+  #sendFlight(items: readonly OutgoingItem[], retransmission: boolean): void {
+    const budget = this.options.datagramBudget();
+    const records: Uint8Array[] = [];
+    try {
+      for (const item of items) {
+        if (item.kind === "change_cipher_spec") {
+          records.push(this.#records.seal(ContentType.change_cipher_spec, item.epoch, CHANGE_CIPHER_SPEC));
+          continue;
+        }
+        // ClientHello goes out with record version DTLS 1.0, as OpenSSL and GnuTLS do, for old servers.
+        const version = item.type === HandshakeType.client_hello ? ProtocolVersion.DTLS1_0 : ProtocolVersion.DTLS1_2;
+        const maxFragment = budget - this.#records.overhead(item.epoch) - HANDSHAKE_HEADER_LENGTH;
+        for (const f of fragmentMessage(item.type, item.seq, item.body, maxFragment)) {
+          records.push(this.#records.seal(ContentType.handshake, item.epoch, f, version));
+        }
+      }
+    } catch (err) {
+      this.#fail(err instanceof DtlsError ? err : DtlsError.fatal("internal_error", String(err), err));
+      return;
+    }
+    if (retransmission) this.options.stats.retransmits++;
+    else this.options.stats.flightsSent++;
+    // Pack records into as few datagrams as fit the budget (§4.1.1: several records per datagram).
+    let batch: Uint8Array[] = [];
+    let size = 0;
+    const flush = () => {
+      if (batch.length === 0) return;
+      this.events.send(batch.length === 1 ? batch[0]! : Buffer.concat(batch, size));
+      batch = [];
+      size = 0;
+    };
+    for (const r of records) {
+      if (size + r.length > budget) flush();
+      batch.push(r);
+      size += r.length;
+    }
+    flush();
+  }
+}
+
+const CHANGE_CIPHER_SPEC = Uint8Array.of(1);

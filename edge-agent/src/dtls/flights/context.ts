@@ -1,0 +1,130 @@
+/**
+ * The state one handshake builds up, shared by the flights and the key exchange modules: the
+ * negotiated parameters, the transcript, the secrets, and the flight being generated.
+ */
+import { ANONYMOUS, type PeerIdentity } from "../../transport/types.js";
+import { HandshakeType } from "../constants.js";
+import { extendedMasterSecret, finishedVerifyData, keyBlock, masterSecret } from "../crypto/index.js";
+import { Transcript } from "../handshake/transcript.js";
+import type { ClientHello } from "../handshake/messages/client-hello.js";
+import type { KeyExchange } from "../key-exchange/types.js";
+import type { PskClientCredentials, PskServerCredentials } from "../key-exchange/psk.js";
+import { RecordCipher } from "../record/record-cipher.js";
+import type { RecordLayer } from "../record/record-layer.js";
+import { keyBlockLength, type CipherSuite } from "../suites/cipher-suites.js";
+import type { OutgoingItem } from "./types.js";
+
+export type Role = "client" | "server";
+
+/** What a handshake needs from the endpoint's options (resolved, with defaults). */
+export interface HandshakeConfig {
+  readonly suites: readonly CipherSuite[];
+  readonly random: (n: number) => Uint8Array;
+  readonly serverPsk?: PskServerCredentials;
+  readonly clientPsk?: PskClientCredentials;
+  readonly pskHintCallback?: (hint: string) => PskClientCredentials | undefined;
+  readonly sni?: string;
+}
+
+export class HandshakeContext {
+  readonly transcript = new Transcript();
+
+  clientRandom: Uint8Array = new Uint8Array(32);
+  serverRandom: Uint8Array = new Uint8Array(32);
+  /** Client: the cookie from the last HelloVerifyRequest. */
+  cookie: Uint8Array = new Uint8Array(0);
+  helloVerifyRequests = 0;
+  /** Client: a HelloVerifyRequest arrived and the ClientHello must be re-sent with its cookie. */
+  cookieRequested = false;
+  /** Server: the ClientHello being answered. */
+  clientHello: ClientHello | undefined;
+  /** Client: the extensions we offered (a server may only answer those, RFC 5246 §7.4.1.4). */
+  offeredExtensions: readonly number[] = [];
+
+  suite: CipherSuite | undefined;
+  kx: KeyExchange | undefined;
+  extendedMasterSecret = false;
+  secureRenegotiation = false;
+  sni: string | undefined;
+  pskIdentityHint: string | undefined;
+  pskIdentity: string | undefined;
+  peerIdentity: PeerIdentity = ANONYMOUS;
+
+  preMasterSecret: Uint8Array | undefined;
+  /** RFC 7627 §3: the transcript hash through ClientKeyExchange. */
+  sessionHash: Uint8Array | undefined;
+  masterSecret: Uint8Array | undefined;
+
+  /** The message_seq of our next handshake message. */
+  nextSendSeq = 0;
+  /** The epoch new outgoing items are sent in (1 after our ChangeCipherSpec). */
+  writeEpoch = 0;
+  /** The flight being generated (taken by the handshaker after `generate`). */
+  outgoing: OutgoingItem[] = [];
+
+  constructor(
+    readonly role: Role,
+    readonly config: HandshakeConfig,
+    readonly records: RecordLayer,
+  ) {}
+
+  /** Adds a handshake message to the flight being generated and to the transcript. */
+  emit(type: number, body: Uint8Array): void {
+    const seq = this.nextSendSeq++;
+    this.outgoing.push({ kind: "handshake", type, seq, body, epoch: this.writeEpoch });
+    if (type !== HandshakeType.hello_verify_request) this.addToTranscript(type, seq, body);
+  }
+
+  /** Adds ChangeCipherSpec; what follows goes out in the next epoch (whose keys must be installed). */
+  emitChangeCipherSpec(): void {
+    this.outgoing.push({ kind: "change_cipher_spec", epoch: this.writeEpoch });
+    this.writeEpoch++;
+    if (!this.records.hasWriteEpoch(this.writeEpoch)) throw new Error("ChangeCipherSpec before the keys were derived");
+  }
+
+  /** Appends to the transcript; snapshots the session hash after ClientKeyExchange (RFC 7627 §3). */
+  addToTranscript(type: number, seq: number, body: Uint8Array): void {
+    this.transcript.add(type, seq, body);
+    if (type === HandshakeType.client_key_exchange) this.sessionHash = this.transcript.hash();
+  }
+
+  /**
+   * master_secret from the premaster (extended when negotiated), then the key block, then the
+   * epoch-1 record ciphers for both directions.
+   */
+  deriveKeys(): void {
+    const suite = this.suite;
+    const pms = this.preMasterSecret;
+    if (!suite || !pms) throw new Error("deriveKeys before the key exchange");
+    if (this.extendedMasterSecret) {
+      if (!this.sessionHash) throw new Error("extended master secret without a session hash");
+      this.masterSecret = extendedMasterSecret(pms, this.sessionHash);
+    } else {
+      this.masterSecret = masterSecret(pms, this.clientRandom, this.serverRandom);
+    }
+    pms.fill(0);
+    this.preMasterSecret = undefined;
+    const kb = keyBlock(this.masterSecret, this.serverRandom, this.clientRandom, keyBlockLength(suite));
+    const k = suite.keyLength;
+    const iv = suite.fixedIvLength;
+    const client = new RecordCipher(suite, kb.subarray(0, k), kb.subarray(2 * k, 2 * k + iv));
+    const server = new RecordCipher(suite, kb.subarray(k, 2 * k), kb.subarray(2 * k + iv, 2 * k + 2 * iv));
+    kb.fill(0);
+    this.records.installWrite(1, this.role === "client" ? client : server);
+    this.records.installRead(1, this.role === "client" ? server : client);
+  }
+
+  /** Finished.verify_data for `sender` over the first `count` transcript messages. */
+  verifyData(sender: Role, count = this.transcript.length): Uint8Array {
+    if (!this.masterSecret) throw new Error("Finished before the master secret");
+    return finishedVerifyData(this.masterSecret, sender, this.transcript.hash(count));
+  }
+
+  /** Takes the generated flight. */
+  takeOutgoing(): OutgoingItem[] {
+    const out = this.outgoing;
+    this.outgoing = [];
+    return out;
+  }
+}
+

@@ -1,0 +1,116 @@
+/**
+ * One connection's record layer (RFC 6347 §4.1): read and write state per epoch, 48-bit
+ * sequence numbers per write epoch, the anti-replay window per read epoch.
+ *
+ * Epoch 0 is the null cipher. Epoch 1 gets the keys from the key block once the key exchange
+ * completes. The old epoch stays readable and writable: a lost final flight is retransmitted
+ * partly in epoch 0 (ClientKeyExchange, ChangeCipherSpec) and partly in epoch 1 (Finished).
+ * There is no renegotiation, so epochs above 1 never occur in a session.
+ */
+import { DtlsError } from "../errors.js";
+import { MAX_SEQUENCE, ProtocolVersion, RECORD_HEADER_LENGTH } from "../constants.js";
+import type { RecordHeader } from "./header.js";
+import type { RecordCipher } from "./record-cipher.js";
+import { ReplayWindow } from "./replay-window.js";
+
+interface ReadState {
+  readonly cipher: RecordCipher | null;
+  readonly window: ReplayWindow;
+}
+
+interface WriteState {
+  readonly cipher: RecordCipher | null;
+  next: number;
+}
+
+/** Why `open` refused a record; each is counted by the caller, none is answered (§4.1.2.7). */
+export type OpenFailure = "no_epoch" | "replay" | "decrypt";
+
+export class RecordLayer {
+  readonly #read: (ReadState | undefined)[] = [];
+  readonly #write: (WriteState | undefined)[] = [];
+
+  /**
+   * @param initialWriteSequence first epoch-0 sequence number. A stateless server starts at the
+   *   ClientHello's record sequence number (RFC 6347 §4.2.1), so its ServerHello does not fall
+   *   into the client's replay window behind the HelloVerifyRequest.
+   */
+  constructor(initialWriteSequence = 0) {
+    this.#read[0] = { cipher: null, window: new ReplayWindow() };
+    this.#write[0] = { cipher: null, next: initialWriteSequence };
+  }
+
+  hasReadEpoch(epoch: number): boolean {
+    return this.#read[epoch] !== undefined;
+  }
+
+  hasWriteEpoch(epoch: number): boolean {
+    return this.#write[epoch] !== undefined;
+  }
+
+  installRead(epoch: number, cipher: RecordCipher): void {
+    this.#read[epoch] = { cipher, window: new ReplayWindow() };
+  }
+
+  installWrite(epoch: number, cipher: RecordCipher): void {
+    this.#write[epoch] = { cipher, next: 0 };
+  }
+
+  /** Bytes one record in `epoch` adds to its plaintext (header + explicit nonce + tag). */
+  overhead(epoch: number): number {
+    return RECORD_HEADER_LENGTH + (this.#write[epoch]?.cipher?.expansion ?? 0);
+  }
+
+  /** The next write sequence number of `epoch` (for tests and diagnostics). */
+  nextWriteSequence(epoch: number): number | undefined {
+    return this.#write[epoch]?.next;
+  }
+
+  /**
+   * Protects `plaintext` as one record of `type` in `epoch`. Throws `sequence_exhausted` rather
+   * than wrapping the 48-bit sequence number (a wrap would reuse AEAD nonces).
+   */
+  seal(type: number, epoch: number, plaintext: Uint8Array, version: number = ProtocolVersion.DTLS1_2): Uint8Array {
+    const state = this.#write[epoch];
+    if (!state) throw new RangeError(`no write state for epoch ${epoch}`);
+    const sequence = state.next;
+    if (sequence > MAX_SEQUENCE) {
+      throw new DtlsError("sequence_exhausted", `epoch ${epoch} used all 2^48 sequence numbers`);
+    }
+    state.next = sequence + 1;
+    if (state.cipher) return state.cipher.seal(type, version, epoch, sequence, plaintext);
+    const out = new Uint8Array(RECORD_HEADER_LENGTH + plaintext.length);
+    out[0] = type;
+    out[1] = version >>> 8;
+    out[2] = version & 0xff;
+    out[3] = epoch >>> 8;
+    out[4] = epoch & 0xff;
+    const hi = Math.floor(sequence / 0x1_0000_0000);
+    const lo = sequence >>> 0;
+    out[5] = hi >>> 8;
+    out[6] = hi & 0xff;
+    out[7] = lo >>> 24;
+    out[8] = (lo >>> 16) & 0xff;
+    out[9] = (lo >>> 8) & 0xff;
+    out[10] = lo & 0xff;
+    out[11] = plaintext.length >>> 8;
+    out[12] = plaintext.length & 0xff;
+    out.set(plaintext, RECORD_HEADER_LENGTH);
+    return out;
+  }
+
+  /**
+   * Replay check, decryption, then window update — in that order (§4.1.2.6: the window moves
+   * only for records that authenticate). Returns the plaintext or why the record was refused.
+   */
+  open(header: RecordHeader, fragment: Uint8Array): Uint8Array | OpenFailure {
+    const state = this.#read[header.epoch];
+    if (!state) return "no_epoch";
+    if (!state.window.check(header.sequence)) return "replay";
+    let plaintext: Uint8Array | undefined = fragment;
+    if (state.cipher) plaintext = state.cipher.open(header, fragment);
+    if (plaintext === undefined) return "decrypt";
+    state.window.accept(header.sequence);
+    return plaintext;
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * `DtlsServer`: a DTLS 1.2 server as a `DatagramEndpoint` (scheme "coaps") over any lower
+ * datagram endpoint. The CoAP layers above see plaintext datagrams and the peer's identity.
+ *
+ * Per datagram, per record:
+ *   epoch-0 ClientHello ──▶ same random as a running handshake? ──▶ that handshake (retransmission)
+ *        │ no                                             
+ *        ▼
+ *   cookie valid? ── no ──▶ HelloVerifyRequest (stateless: no per-peer state, never more bytes
+ *        │ yes               than the ClientHello — RFC 6347 §4.2.1 anti-amplification)
+ *        ▼
+ *   limits (maxHalfOpen, maxSessions) ──▶ new pending handshake for this address
+ *   anything else ──▶ the peer's pending handshake / established session, or dropped and counted
+ *
+ * A new handshake from an address with a session does not disturb that session until it
+ * completes (a rebooted device reconnects; an attacker cannot tear down a session with a
+ * spoofed hello, since the cookie ties the hello to the address's reachability).
+ */
+import { peerKey, type DatagramEndpoint, type DatagramHandler, type PeerAddress, type PeerIdentity } from "../transport/types.js";
+import { bytesEqual, ByteReader } from "./codec/bytes.js";
+import { ContentType, HandshakeType } from "./constants.js";
+import { DtlsConnection, type CloseReason, type ConnectionEvents, type SessionInfo } from "./connection.js";
+import type { DtlsError } from "./errors.js";
+import type { HandshakeConfig } from "./flights/context.js";
+import { helloVerifyRequestRecord } from "./flights/index.js";
+import { CookieJar } from "./handshake/cookie.js";
+import { decodeHandshakeFragment } from "./handshake/header.js";
+import { decodeClientHello, type ClientHello } from "./handshake/messages/client-hello.js";
+import type { PskServerCredentials } from "./key-exchange/psk.js";
+import { flushSends, resolveCommon, type DtlsCommonOptions, type ResolvedCommon } from "./options.js";
+import { splitRecords, type RawRecord } from "./record/header.js";
+import { newStats, type DtlsStats } from "./stats.js";
+
+export interface DtlsServerOptions extends DtlsCommonOptions {
+  /** PSK credentials (see `pskTable` for a static table). Required for the PSK suites. */
+  readonly psk?: PskServerCredentials;
+  /** Most established sessions at once; hellos beyond it are dropped (default 10,000). */
+  readonly maxSessions?: number;
+  /** Most handshakes in progress at once (after the cookie exchange; default 1,000). */
+  readonly maxHalfOpen?: number;
+  /** Close a session after this long without authenticated input (default 300 s as libcoap; 0: never). */
+  readonly idleTimeoutMs?: number;
+  /** Cookie secret lifetime (default 60 s; the previous secret is still accepted). */
+  readonly cookieSecretRotateMs?: number;
+}
+
+interface PeerEntry {
+  current: DtlsConnection | undefined;
+  pending: DtlsConnection | undefined;
+}
+
+export class DtlsServer implements DatagramEndpoint {
+  readonly scheme = "coaps" as const;
+  /** Receives each application-data record's plaintext with the authenticated peer. */
+  onDatagram: DatagramHandler = () => {};
+  /** A handshake completed (a session is now usable with `send`). */
+  onSessionEstablished: (peer: PeerAddress, info: SessionInfo) => void = () => {};
+  /** An established session ended (`error` for fatal alerts). */
+  onSessionClosed: (peer: PeerAddress, reason: CloseReason, error?: DtlsError) => void = () => {};
+  /** A handshake failed (alert sent or received, timeout, or replaced by a newer hello). */
+  onHandshakeFailed: (peer: PeerAddress, error: DtlsError) => void = () => {};
+  readonly stats: DtlsStats = newStats();
+
+  readonly #lower: DatagramEndpoint;
+  readonly #common: ResolvedCommon;
+  #config: HandshakeConfig;
+  readonly #mtu: number | undefined;
+  readonly #maxSessions: number;
+  readonly #maxHalfOpen: number;
+  readonly #idleTimeoutMs: number;
+  readonly #cookies: CookieJar;
+  readonly #peers = new Map<string, PeerEntry>();
+  #sessions = 0;
+  #halfOpen = 0;
+  #closed = false;
+
+  constructor(lower: DatagramEndpoint, options: DtlsServerOptions = {}) {
+    this.#lower = lower;
+    this.#common = resolveCommon(options);
+    this.#config = {
+      suites: this.#common.suites,
+      random: this.#common.random,
+      ...(options.psk ? { serverPsk: options.psk } : {}),
+    };
+    this.#mtu = options.mtu;
+    this.#maxSessions = options.maxSessions ?? 10_000;
+    this.#maxHalfOpen = options.maxHalfOpen ?? 1_000;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
+    this.#cookies = new CookieJar(this.#common.clock, options.cookieSecretRotateMs ?? 60_000, this.#common.random);
+    lower.onDatagram = (data, peer) => this.#onDatagram(data, peer);
+  }
+
+  get local(): PeerAddress {
+    return this.#lower.local;
+  }
+
+  /** Established sessions. */
+  get sessionCount(): number {
+    return this.#sessions;
+  }
+
+  /** Handshakes in progress (each past the cookie exchange). */
+  get halfOpenCount(): number {
+    return this.#halfOpen;
+  }
+
+  /** Encrypts `data` as one record for the peer's session; dropped and counted without one. */
+  send(peer: PeerAddress, data: Uint8Array): void {
+    const conn = this.#peers.get(peerKey(peer))?.current;
+    if (!conn) {
+      this.stats.appSendDropped++;
+      return;
+    }
+    conn.send(data);
+  }
+
+  /** The lower endpoint's datagram size minus this peer's record overhead (worst case before a session). */
+  maxMessageSize(peer: PeerAddress): number {
+    const conn = this.#peers.get(peerKey(peer))?.current;
+    if (conn) return conn.maxPlaintext();
+    return Math.max(0, this.#budget(peer) - this.#common.worstOverhead);
+  }
+
+  /** What the peer's established session negotiated. */
+  sessionInfo(peer: PeerAddress): SessionInfo | undefined {
+    return this.#peers.get(peerKey(peer))?.current?.info;
+  }
+
+  /** Every established session. */
+  sessions(): SessionInfo[] {
+    const out: SessionInfo[] = [];
+    for (const e of this.#peers.values()) if (e.current?.info) out.push(e.current.info);
+    return out;
+  }
+
+  /**
+   * Replaces the PSK credentials for handshakes that start from now on (e.g. a SIGHUP reload);
+   * established sessions keep the keys they negotiated.
+   */
+  updatePsk(psk: PskServerCredentials | undefined): void {
+    const { serverPsk: _old, ...rest } = this.#config;
+    this.#config = psk ? { ...rest, serverPsk: psk } : rest;
+  }
+
+  /** Ends the peer's session (close_notify) and any handshake in progress with it. */
+  closeSession(peer: PeerAddress): void {
+    const e = this.#peers.get(peerKey(peer));
+    e?.pending?.close("local");
+    e?.current?.close("local");
+  }
+
+  /** Sends close_notify to every peer, drops all state, and closes the lower endpoint if owned. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    for (const e of [...this.#peers.values()]) {
+      e.pending?.close("local");
+      e.current?.close("local");
+    }
+    this.#closed = true;
+    this.#peers.clear();
+    if (this.#common.ownsLower) {
+      await flushSends(); // let the close_notify datagrams leave before the socket closes
+      await this.#lower.close();
+    }
+  }
+
+  #budget(peer: PeerAddress): number {
+    return this.#mtu ?? this.#lower.maxMessageSize(peer);
+  }
+
+  #onDatagram(data: Uint8Array, peer: PeerAddress): void {
+    if (this.#closed) return;
+    this.stats.datagramsIn++;
+    const { records, malformed } = splitRecords(data);
+    if (malformed) this.stats.recordsDropped++;
+    const key = peerKey(peer);
+    for (const rec of records) {
+      this.stats.recordsIn++;
+      const h = rec.header;
+      if (h.epoch === 0 && h.type === ContentType.handshake && rec.fragment[0] === HandshakeType.client_hello) {
+        this.#onClientHello(peer, key, rec, data.length);
+        continue;
+      }
+      const entry = this.#peers.get(key);
+      if (!entry) {
+        this.stats.recordsDropped++;
+        continue;
+      }
+      this.#route(entry, rec);
+    }
+  }
+
+  #route(entry: PeerEntry, rec: RawRecord): void {
+    const { pending, current } = entry;
+    const { header, fragment } = rec;
+    if (header.epoch === 0 || !current || !pending) {
+      // Epoch 0 is the handshake's; with only one connection there is no choice to make.
+      const conn = header.epoch === 0 ? (pending ?? current) : (current ?? pending);
+      conn!.handleRecord(header, fragment);
+      return;
+    }
+    // A session and a new handshake with it: the record decrypts under one of their keys.
+    if (pending.hasProtectedEpoch && pending.handleRecord(header, fragment, true) === "ok") return;
+    if (current.handleRecord(header, fragment, true) === "ok") return;
+    if (pending.hasProtectedEpoch) pending.undecryptable(header);
+    else current.undecryptable(header);
+  }
+
+  #onClientHello(peer: PeerAddress, key: string, rec: RawRecord, datagramLength: number): void {
+    let ch: ClientHello;
+    let messageSeq: number;
+    try {
+      const r = new ByteReader(rec.fragment);
+      const f = decodeHandshakeFragment(r);
+      // Stateless processing needs the whole hello in one fragment (OpenSSL's DTLSv1_listen does the same).
+      if (f.offset !== 0 || f.data.length !== f.length || r.remaining !== 0) throw new Error("fragmented ClientHello");
+      ch = decodeClientHello(f.data);
+      messageSeq = f.seq;
+    } catch {
+      this.stats.recordsDropped++;
+      return;
+    }
+    const entry = this.#peers.get(key);
+    if (entry?.pending && bytesEqual(entry.pending.clientRandom, ch.random)) {
+      entry.pending.handleRecord(rec.header, rec.fragment); // a retransmission: the handshake re-sends its flight
+      return;
+    }
+    if (entry?.current && bytesEqual(entry.current.clientRandom, ch.random)) {
+      this.stats.recordsDropped++; // a late copy of the hello that made the current session
+      return;
+    }
+    if (ch.cookie.length === 0 || !this.#cookies.verify(peer, ch)) {
+      if (ch.cookie.length > 0) this.stats.cookiesRejected++;
+      this.#sendHelloVerifyRequest(peer, ch, rec.header.sequence, messageSeq, datagramLength);
+      return;
+    }
+    if (!entry?.pending && this.#halfOpen >= this.#maxHalfOpen) {
+      this.stats.halfOpenRejected++;
+      return;
+    }
+    if (!entry?.current && this.#sessions >= this.#maxSessions) {
+      this.stats.sessionsRejected++;
+      return;
+    }
+    entry?.pending?.close("local"); // the client gave up on that handshake and started over
+    const conn = this.#newConnection(peer, key, rec.header.sequence, messageSeq);
+    const e = this.#peers.get(key) ?? { current: undefined, pending: undefined };
+    e.pending = conn;
+    this.#peers.set(key, e);
+    this.#halfOpen++;
+    conn.start();
+    conn.handleRecord(rec.header, rec.fragment);
+  }
+
+  #sendHelloVerifyRequest(peer: PeerAddress, ch: ClientHello, recordSequence: number, messageSeq: number, received: number): void {
+    const record = helloVerifyRequestRecord(this.#cookies.make(peer, ch), recordSequence, messageSeq);
+    // Before the cookie exchange the peer's address is unproven: never answer with more bytes than arrived.
+    if (record.length > received) {
+      this.stats.amplificationDropped++;
+      return;
+    }
+    this.stats.cookiesSent++;
+    this.#lower.send(peer, record);
+  }
+
+  #newConnection(peer: PeerAddress, key: string, recordSequence: number, messageSeq: number): DtlsConnection {
+    const events: ConnectionEvents = {
+      send: (datagram) => this.#lower.send(peer, datagram),
+      established: (conn) => {
+        const e = this.#peers.get(key);
+        if (!e || e.pending !== conn) return;
+        e.pending = undefined;
+        this.#halfOpen--;
+        const old = e.current;
+        e.current = conn;
+        if (old) old.close("replaced", false);
+        else this.#sessions++;
+        this.onSessionEstablished(peer, conn.info!);
+      },
+      data: (plaintext, conn) => {
+        const identity: PeerIdentity = conn.info!.identity;
+        this.onDatagram(plaintext, peer, identity);
+      },
+      handshakeFailed: (conn, err) => {
+        const e = this.#peers.get(key);
+        if (e?.pending === conn) {
+          e.pending = undefined;
+          this.#halfOpen--;
+          if (!e.current) this.#peers.delete(key);
+        }
+        this.onHandshakeFailed(peer, err);
+      },
+      closed: (conn, reason, err) => {
+        const e = this.#peers.get(key);
+        if (e?.current === conn) {
+          e.current = undefined;
+          this.#sessions--;
+          if (!e.pending) this.#peers.delete(key);
+        }
+        this.onSessionClosed(peer, reason, err);
+      },
+    };
+    return new DtlsConnection(
+      {
+        role: "server",
+        peer,
+        config: this.#config,
+        clock: this.#common.clock,
+        retransmit: this.#common.retransmit,
+        handshakeTimeoutMs: this.#common.handshakeTimeoutMs,
+        idleTimeoutMs: this.#idleTimeoutMs,
+        datagramBudget: () => this.#budget(peer),
+        stats: this.stats,
+        initialRecordSequence: recordSequence,
+        initialMessageSeq: messageSeq,
+      },
+      events,
+    );
+  }
+}
