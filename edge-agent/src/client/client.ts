@@ -25,14 +25,14 @@ import { peerKey, type DatagramEndpoint, type PeerAddress, type PeerIdentity } f
 import { UdpEndpoint } from "../transport/udp.js";
 import { systemClock, type Clock } from "../util/clock.js";
 import { DEFAULT_BLOCKWISE } from "../coap/blockwise.js";
-import { COAPS_PORT, COAP_PORT, DEFAULT_TOKEN_LENGTH, transmissionTimes, type TransmissionParameters } from "../coap/constants.js";
+import { DEFAULT_TOKEN_LENGTH, transmissionTimes, type TransmissionParameters } from "../coap/constants.js";
 import type { DedupLimits } from "../coap/dedup-cache.js";
 import { MessageLayer } from "../coap/message-layer.js";
 import { TokenGenerator } from "../coap/tokens.js";
 import { blockwiseRequest } from "./blockwise-transfer.js";
 import { CoapClientError } from "./errors.js";
 import { Exchanges } from "./exchanges.js";
-import { isIpLiteral, parseCoapUri, type CoapScheme } from "./uri.js";
+import { defaultPort, isIpLiteral, parseCoapUri, type CoapScheme } from "./uri.js";
 
 /** Where a request goes, resolved: what an endpoint factory is asked for. */
 export interface RequestTarget {
@@ -47,6 +47,14 @@ export interface RequestTarget {
 /** Supplies the endpoint for a target (e.g. a DTLS client session for coaps://). */
 export type EndpointFactory = (target: RequestTarget) => DatagramEndpoint | Promise<DatagramEndpoint>;
 
+/**
+ * Supplies a whole message layer for a target — the reliable transports (coap+tcp, coaps+tcp,
+ * coap+ws, coaps+ws) and Unix-domain sockets (coap/stream/client-factory.ts). Undefined: not
+ * this factory's target (the endpoint factory / UDP is tried next). `onClosed` is to be
+ * called when the layer's connection is gone, so the next request connects anew.
+ */
+export type LayerFactory = (target: RequestTarget, onClosed: () => void) => MessageLayer | undefined | Promise<MessageLayer | undefined>;
+
 export interface CoapClientOptions {
   /** Endpoint for requests of its scheme (e.g. a bound UdpEndpoint for coap://). */
   readonly endpoint?: DatagramEndpoint;
@@ -54,6 +62,8 @@ export interface CoapClientOptions {
   readonly layer?: MessageLayer;
   /** Endpoints for other targets, asked once per (scheme, peer) and cached; the client closes them on close(). */
   readonly endpointFactory?: EndpointFactory;
+  /** Layers for reliable transports and Unix sockets, asked first, once per (scheme, peer) while connected; closed on close(). */
+  readonly layerFactory?: LayerFactory;
   readonly clock?: Clock;
   readonly transmission?: Partial<TransmissionParameters>;
   readonly dedup?: DedupLimits;
@@ -162,7 +172,7 @@ export class CoapClient {
     const options: CoapOption[] = [];
     // §6.4 step 5: Uri-Host only for a registered name (the IP literal is the destination);
     // Uri-Port never (it always equals the destination port here).
-    if (!isIpLiteral(t.host)) options.push(stringOption(OptionNumber.UriHost, t.host));
+    if (!isIpLiteral(t.host) && address.family !== "Unix") options.push(stringOption(OptionNumber.UriHost, t.host));
     for (const seg of t.path) options.push(stringOption(OptionNumber.UriPath, seg));
     for (const q of t.query) options.push(stringOption(OptionNumber.UriQuery, q));
     if (req.contentFormat !== undefined) options.push(uintOption(OptionNumber.ContentFormat, req.contentFormat));
@@ -251,11 +261,12 @@ export class CoapClient {
     const path = typeof req.path === "string" ? parseCoapUri(`coap://x/${req.path.replace(/^\//, "")}`).path : (req.path ?? []);
     const query = typeof req.query === "string" ? req.query.replace(/^\?/, "").split("&").filter((q) => q !== "") : (req.query ?? []);
     const host = req.host.startsWith("[") ? req.host.slice(1, -1) : req.host;
-    return { scheme, host, port: req.port ?? (scheme === "coap" ? COAP_PORT : COAPS_PORT), path, query };
+    return { scheme, host, port: req.port ?? defaultPort(scheme), path, query };
   }
 
   async #resolve(host: string, port: number): Promise<PeerAddress> {
     if (isIpLiteral(host)) return { address: host, port, family: host.includes(":") ? "IPv6" : "IPv4" };
+    if (host.startsWith("/")) return { address: host, port: 0, family: "Unix" }; // a Unix-domain socket path
     try {
       const r = await (this.#options.lookup ?? dnsLookup)(host);
       return { address: r.address, port, family: r.family === 6 ? "IPv6" : "IPv4" };
@@ -271,11 +282,40 @@ export class CoapClient {
     const key = `${target.scheme}|${peerKey(target.address)}`;
     let p = this.#byTarget.get(key);
     if (!p) {
-      p = this.#endpointFor(target).then(([ep, owned]) => this.#layerForEndpoint(ep, owned));
+      p = this.#fromLayerFactory(target, key).then(
+        (layer) => layer ?? this.#endpointFor(target).then(([ep, owned]) => this.#layerForEndpoint(ep, owned)),
+      );
       p.catch(() => this.#byTarget.delete(key)); // a failed connect may be retried
       this.#byTarget.set(key, p);
     }
     return p;
+  }
+
+  /** A layer from the layer factory (adopted as owned), or undefined when it has none for `target`. */
+  async #fromLayerFactory(target: RequestTarget, key: string): Promise<MessageLayer | undefined> {
+    const factory = this.#options.layerFactory;
+    if (!factory) return undefined;
+    let layer: MessageLayer | undefined;
+    const onClosed = (): void => {
+      this.#byTarget.delete(key);
+      if (!layer) return;
+      this.#exchanges.abortAll(layer);
+      this.#slots.delete(layer.endpoint);
+    };
+    try {
+      layer = await factory(target, onClosed);
+    } catch (e) {
+      if (e instanceof CoapClientError) throw e;
+      throw new CoapClientError("connect-failed", `cannot connect to ${target.scheme}://${target.host}:${target.port}: ${(e as Error).message}`);
+    }
+    if (!layer) return undefined;
+    if (this.#closed) {
+      layer.close();
+      await layer.endpoint.close();
+      throw new CoapClientError("closed", "client closed");
+    }
+    this.#adopt(layer.endpoint, layer, true, true);
+    return layer;
   }
 
   async #endpointFor(target: RequestTarget): Promise<[DatagramEndpoint, boolean]> {
@@ -284,6 +324,7 @@ export class CoapClient {
       throw new CoapClientError("unsupported-scheme", "coaps:// needs a DTLS endpoint factory (CoapClientOptions.endpointFactory)");
     }
     const family = target.address.family;
+    if (family === "Unix") throw new CoapClientError("unsupported-scheme", "Unix-domain targets need a layerFactory (coap/stream/client-factory.ts)");
     let ep = this.#udp.get(family);
     if (!ep) {
       ep = UdpEndpoint.bind({ address: family === "IPv6" ? "::" : "0.0.0.0", port: 0 });

@@ -21,7 +21,9 @@ export type CoapClientErrorCode =
   /** Block-wise transfer broke: ETag changed between blocks, or a block came at the wrong offset. */
   | "block-mismatch"
   /** Bad request parameters (token too long, unknown method …). */
-  | "bad-request";
+  | "bad-request"
+  /** A reliable transport (TCP, TLS, WebSocket, Unix) could not connect, or its CSM exchange failed. */
+  | "connect-failed";
 
 export class CoapClientError extends Error {
   override readonly name: string = "CoapClientError";

@@ -62,9 +62,15 @@ export class Exchanges implements ResponseSink, TransmissionOwner<Exchange> {
   /**
    * Sends one request message (`type` CON or NON; message ID assigned by the layer) and
    * resolves with its response, or rejects with CoapClientError ("timeout" at `deadline`,
-   * "reset", "closed"). The token must not be in use towards `peer`.
+   * "reset", "closed"). The token must not be in use towards `peer`. A non-zero
+   * `message.messageId` is sent as given (see MessageLayer.sendConfirmable).
    */
-  send(layer: MessageLayer, peer: PeerAddress, message: Omit<CoapMessage, "messageId">, deadline: number): Promise<ReceivedResponse> {
+  send(
+    layer: MessageLayer,
+    peer: PeerAddress,
+    message: Omit<CoapMessage, "messageId"> & { readonly messageId?: number },
+    deadline: number,
+  ): Promise<ReceivedResponse> {
     return new Promise<ReceivedResponse>((resolve, reject) => {
       const key = tokenKey(peer, message.token);
       if (this.#open.has(key)) {

@@ -7,7 +7,25 @@ import { isIP } from "node:net";
 import { COAPS_PORT, COAP_PORT } from "../coap/constants.js";
 import { CoapClientError } from "./errors.js";
 
-export type CoapScheme = "coap" | "coaps";
+export type CoapScheme = "coap" | "coaps" | "coap+tcp" | "coaps+tcp" | "coap+ws" | "coaps+ws";
+
+/** The schemes of RFC 7252 §6 and RFC 8323 §8. */
+const SCHEMES: ReadonlySet<string> = new Set<CoapScheme>(["coap", "coaps", "coap+tcp", "coaps+tcp", "coap+ws", "coaps+ws"]);
+
+/** Default port of a scheme: 5683/5684 (UDP, TCP), 80/443 (WebSocket, RFC 8323 §8.3–§8.4). */
+export function defaultPort(scheme: CoapScheme): number {
+  switch (scheme) {
+    case "coap":
+    case "coap+tcp":
+      return COAP_PORT;
+    case "coap+ws":
+      return 80;
+    case "coaps+ws":
+      return 443;
+    default:
+      return COAPS_PORT;
+  }
+}
 
 /** A parsed request target. */
 export interface CoapUri {
@@ -21,7 +39,11 @@ export interface CoapUri {
   readonly query: string[];
 }
 
-/** Parses a coap:// or coaps:// URI; throws CoapClientError "bad-uri". */
+/**
+ * Parses a coap://, coaps://, coap+tcp://, coaps+tcp://, coap+ws:// or coaps+ws:// URI; throws
+ * CoapClientError "bad-uri". A percent-encoded path as host ("coap+tcp://%2Ftmp%2Fsock/x",
+ * libcoap's Unix-domain form) decodes to the socket path.
+ */
 export function parseCoapUri(uri: string): CoapUri {
   let url: URL;
   try {
@@ -29,14 +51,14 @@ export function parseCoapUri(uri: string): CoapUri {
   } catch {
     throw new CoapClientError("bad-uri", `not an absolute URI: ${uri}`);
   }
-  const scheme = url.protocol.slice(0, -1).toLowerCase();
-  if (scheme !== "coap" && scheme !== "coaps") throw new CoapClientError("bad-uri", `scheme must be coap or coaps: ${uri}`);
+  const scheme = url.protocol.slice(0, -1).toLowerCase() as CoapScheme;
+  if (!SCHEMES.has(scheme)) throw new CoapClientError("bad-uri", `scheme must be coap, coaps, coap+tcp, coaps+tcp, coap+ws or coaps+ws: ${uri}`);
   if (url.hash !== "") throw new CoapClientError("bad-uri", `a CoAP URI has no fragment (RFC 7252 §6.4): ${uri}`);
   if (url.username !== "" || url.password !== "") throw new CoapClientError("bad-uri", `user info is not allowed: ${uri}`);
   let host = url.hostname;
   if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
   if (host === "") throw new CoapClientError("bad-uri", `missing host: ${uri}`);
-  const port = url.port === "" ? (scheme === "coap" ? COAP_PORT : COAPS_PORT) : Number(url.port);
+  const port = url.port === "" ? defaultPort(scheme) : Number(url.port);
   try {
     return { scheme, host: decodeURIComponent(host), port, path: splitSegments(url.pathname), query: splitQuery(url.search) };
   } catch (e) {

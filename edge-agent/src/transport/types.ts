@@ -4,11 +4,15 @@
  * `DatagramEndpoint`, so the CoAP layers do not know whether a datagram was encrypted.
  */
 
-/** A transport address as a value (IPv4 or IPv6; IPv6 may carry a scope id, e.g. "fe80::1%wpan0"). */
+/**
+ * A transport address as a value (IPv4 or IPv6; IPv6 may carry a scope id, e.g. "fe80::1%wpan0").
+ * "Unix": `address` is the socket path and `port` 0 (datagram) or a per-connection number
+ * (stream sockets, whose peers have no path of their own).
+ */
 export interface PeerAddress {
   readonly address: string;
   readonly port: number;
-  readonly family: "IPv4" | "IPv6";
+  readonly family: "IPv4" | "IPv6" | "Unix";
 }
 
 /** Stable map key for a peer address. */

@@ -25,7 +25,9 @@ export type CoapDecodeErrorCode =
   /** code 0.00 with a token, options or payload (RFC 7252 §4.1) */
   | "empty-message-not-empty"
   /** Block1/Block2 SZX 7, reserved in RFC 7959 §2.2 (answer 4.00 to a request) */
-  | "reserved-szx";
+  | "reserved-szx"
+  /** RFC 8323 framing: the Len field disagrees with the frame (a WebSocket message with Len ≠ 0, §4.2) */
+  | "bad-length";
 
 /** Thrown (or returned by `tryDecodeMessage`) when bytes are not a well-formed CoAP message. */
 export class CoapDecodeError extends Error {

@@ -8,3 +8,6 @@ export * from "./block.js";
 export * from "./link-format.js";
 export * from "./byte-io.js";
 export * from "./utf8.js";
+export * from "./tcp-codec.js";
+export * from "./signalling.js";
+export * from "./bert.js";
