@@ -3,13 +3,18 @@
  * listener, and the seams the rest of the agent plugs into:
  *
  *   - coaps:// listeners: `AgentOptions.coapsListener` builds the DTLS endpoint from the config
- *     (the DTLS engine implements DatagramEndpoint with scheme "coaps"), or call
+ *     (the DTLS engine implements DatagramEndpoint with scheme "coaps"; `dtlsListener()` in
+ *     dtls-listener.ts is the one the CLI uses: a DtlsServer over UDP on coaps.port), or call
  *     `agent.addEndpoint(endpoint)` later;
- *   - cloud forwarding: `agent.server.setDefaultHandler(forwarder)` (local resources win);
+ *   - cloud forwarding (forward/): every request without a local resource goes to the cloud of
+ *     `config.cloud` (embedded app by default, or the remote Worker), through `agent.cloud`,
+ *     which answers unknown paths 4.04 and missing methods 4.05 from the cloud registry without
+ *     a round trip. Local resources (agent.server.addResource) shadow cloud ones.
+ *     /.well-known/core lists both: local resources, then the registry's (RFC 6690);
  *   - downlink requests: `agent.client(scheme)` sends through the listener's own socket.
  */
 import { readFile } from "node:fs/promises";
-import { parseAgentConfig, szxFromSize, type AgentConfig, type ConfigIssue } from "@coaps-edge/shared";
+import { Code, ContentFormat, formatLinkFormat, parseAgentConfig, szxFromSize, type AgentConfig, type ConfigIssue } from "@coaps-edge/shared";
 import type { DatagramEndpoint } from "./transport/types.js";
 import { UdpEndpoint } from "./transport/udp.js";
 import type { Clock } from "./util/clock.js";
@@ -17,7 +22,12 @@ import type { MessageLayer } from "./coap/message-layer.js";
 import { CoapClient } from "./client/client.js";
 import { CoapServer } from "./server/server.js";
 import { registerDemoResources } from "./server/demo-resources.js";
-import type { ServerLogger } from "./server/types.js";
+import type { CoapResponse, ServerLogger } from "./server/types.js";
+import { filterLinks, resourceLinks } from "./server/well-known.js";
+import { CloudRoutes } from "./forward/cloud-routes.js";
+import { forwarderFromConfig } from "./forward/from-config.js";
+import { toForwardRequest } from "./forward/request.js";
+import type { CloudForwarder, ForwardResult } from "./forward/types.js";
 
 /** Builds the coaps:// listener for a config (supplied by the DTLS engine). */
 export type CoapsListenerFactory = (config: AgentConfig) => Promise<DatagramEndpoint>;
@@ -27,11 +37,15 @@ export interface AgentOptions {
   readonly logger?: ServerLogger & { info(obj: object, msg?: string): void };
   /** Required when config.coaps.enabled. */
   readonly coapsListener?: CoapsListenerFactory;
+  /** The cloud to forward to instead of the one `config.cloud` describes (tests); the agent closes it. */
+  readonly forwarder?: CloudForwarder;
 }
 
 export interface Agent {
   readonly config: AgentConfig;
   readonly server: CoapServer;
+  /** The cloud behind the default handler: registry view, refresh, stats, the forwarder. */
+  readonly cloud: CloudRoutes;
   /** The endpoints being served (coap:// first when enabled). */
   readonly endpoints: readonly DatagramEndpoint[];
   /** "coap://127.0.0.1:5683" etc., with the bound ports. */
@@ -44,7 +58,7 @@ export interface Agent {
   close(): Promise<void>;
 }
 
-export type AgentErrorCode = "config-invalid" | "config-unreadable" | "coaps-unavailable" | "bind-failed";
+export type AgentErrorCode = "config-invalid" | "config-unreadable" | "coaps-unavailable" | "bind-failed" | "cloud-unavailable";
 
 /** A typed failure to start the agent; `issues` lists bad config fields. */
 export class AgentError extends Error {
@@ -105,6 +119,7 @@ export async function createAgent(config: AgentConfig, options: AgentOptions = {
     },
   });
   if (config.demoResources) registerDemoResources(server);
+  const cloud = await startCloud(config, server, options);
 
   const endpoints: DatagramEndpoint[] = [];
   const layers = new Map<DatagramEndpoint, MessageLayer>();
@@ -113,6 +128,7 @@ export async function createAgent(config: AgentConfig, options: AgentOptions = {
     for (const c of clients.values()) await c.close();
     server.close();
     await Promise.all(endpoints.map((e) => e.close()));
+    await cloud.close();
   };
   const add = (ep: DatagramEndpoint): MessageLayer => {
     endpoints.push(ep);
@@ -142,6 +158,7 @@ export async function createAgent(config: AgentConfig, options: AgentOptions = {
   const agent: Agent = {
     config,
     server,
+    cloud,
     endpoints,
     get urls() {
       return endpoints.map(urlOf);
@@ -159,6 +176,61 @@ export async function createAgent(config: AgentConfig, options: AgentOptions = {
     },
     close: closeAll,
   };
-  options.logger?.info({ urls: agent.urls, demo: config.demoResources }, "coaps-edge agent listening");
+  options.logger?.info({ urls: agent.urls, demo: config.demoResources, cloud: config.cloud.mode }, "coaps-edge agent listening");
   return agent;
+}
+
+/**
+ * Builds the cloud side of the agent: forwarder (AgentOptions.forwarder or config.cloud), the
+ * registry (fetched before any endpoint is bound), the default handler and /.well-known/core.
+ */
+async function startCloud(config: AgentConfig, server: CoapServer, options: AgentOptions): Promise<CloudRoutes> {
+  let forwarder = options.forwarder;
+  if (!forwarder) {
+    try {
+      const built = await forwarderFromConfig(config.cloud);
+      forwarder = built.forwarder;
+      if (built.warning) options.logger?.warn({}, built.warning);
+      options.logger?.info({ mode: built.mode, gatewayId: built.gatewayId, publicKey: built.publicKey, url: config.cloud.url }, "cloud");
+    } catch (e) {
+      throw new AgentError("cloud-unavailable", (e as Error).message);
+    }
+  }
+  const remote = config.cloud.mode === "remote";
+  const cloud = new CloudRoutes({
+    forwarder,
+    // The embedded app's registry is fixed at start; a remote Worker may be redeployed.
+    refreshIntervalMs: remote ? config.cloud.registryRefreshSeconds * 1000 : 0,
+    missRefreshMs: remote ? 10_000 : 0,
+    clock: options.clock,
+    logger: options.logger,
+  });
+  await cloud.start();
+  server.setDefaultHandler(async (req) => toCoapResponse(await cloud.route(toForwardRequest(req, { receivedAt: Date.now() }))));
+  // RFC 6690 §4: one document for everything this endpoint serves. Local links first (a local
+  // resource shadows a cloud one at the same path), then the registry's; the query filter
+  // (§4.1) applies to the merged list. Hidden itself, so it does not list itself.
+  server.addResource("/.well-known/core", {
+    hidden: true,
+    get: async (req) => {
+      const local = resourceLinks(server.resources());
+      const shadowed = new Set(local.map((l) => l.href));
+      const links = [...local, ...(await cloud.links()).filter((l) => !shadowed.has(l.href))];
+      return { code: Code.Content, payload: formatLinkFormat(filterLinks(links, req.query)), contentFormat: ContentFormat.linkFormat };
+    },
+  });
+  return cloud;
+}
+
+/** A cloud (or edge-made) answer as the server's response. */
+function toCoapResponse(r: ForwardResult): CoapResponse {
+  return {
+    code: r.code,
+    payload: r.payload,
+    options: r.options,
+    contentFormat: r.contentFormat,
+    maxAge: r.maxAge,
+    etag: r.etag,
+    locationPath: r.locationPath,
+  };
 }

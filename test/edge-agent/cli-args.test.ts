@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { levelFromVerbosity } from "../../edge-agent/src/cli/logger.js";
-import { UsageError, parseBlockArg, parseContentFormatArg, parseOptionArg, parseTokenArg } from "../../edge-agent/src/cli/parse-args.js";
+import { UsageError, parseBlockArg, parseContentFormatArg, parseOptionArg, parsePskFile, parseTokenArg } from "../../edge-agent/src/cli/parse-args.js";
 
 describe("coap-client style arguments", () => {
   it("-b [num,]size", () => {
@@ -32,5 +32,16 @@ describe("coap-client style arguments", () => {
 
   it("-v libcoap levels map onto pino levels", () => {
     assert.deepEqual([0, 3, 4, 6, 7, 9].map(levelFromVerbosity), ["fatal", "error", "warn", "info", "debug", "trace"]);
+  });
+
+  it("libcoap PSK files (-i / -h): hint,identity,key lines, # comments, the key keeps its commas", () => {
+    const text = "# hint,identity,key\r\nCoAP,dev-1,secret\n\n  ,anyhint-dev,k,with,commas  \n";
+    assert.deepEqual(parsePskFile(text, "-i f"), [
+      { hint: "CoAP", identity: "dev-1", key: "secret" },
+      { hint: "", identity: "anyhint-dev", key: "k,with,commas" },
+    ]);
+    assert.throws(() => parsePskFile("CoAP,dev-1\n", "-i f"), /-i f line 1: expected hint,identity,key/);
+    assert.throws(() => parsePskFile("ok,a,b\nCoAP,,key\n", "-h f"), /-h f line 2: identity and key must not be empty/);
+    assert.throws(() => parsePskFile("CoAP,dev,", "-h f"), UsageError);
   });
 });

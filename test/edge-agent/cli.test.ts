@@ -1,30 +1,47 @@
 /**
- * The coaps-edge CLI as users run it (node edge-agent/bin/coaps-edge.mjs …): the agent with its
- * demo resources, client requests with coap-client's flags, and the exit codes.
+ * The coaps-edge CLI as users run it (node edge-agent/bin/coaps-edge.mjs …): the demo agent
+ * (`npm start`: the embedded cloud on coap:// and coaps:// with the demo PSK), client requests
+ * with coap-client's flags (PSK ones for coaps://), coap-server's PSK flags on the agent, and
+ * the exit codes.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { DEMO_HELLO_TEXT, demoLargeBody } from "../../edge-agent/src/server/index.js";
-import { freeUdpPort, run, start, type RunningProcess } from "../helpers/libcoap.js";
+import { largeText } from "../../cloud/resources/large.js";
+import { main } from "../../edge-agent/src/cli/main.js";
+import { DEMO_HELLO_TEXT } from "../../edge-agent/src/server/index.js";
+import { freeUdpPort, freeUdpPortPair, run, start, type RunningProcess } from "../helpers/libcoap.js";
 
 const CLI = fileURLToPath(new URL("../../edge-agent/bin/coaps-edge.mjs", import.meta.url));
 const DEMO_CONFIG = fileURLToPath(new URL("../../infra/demo/agent.json", import.meta.url));
 const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { timeoutMs: 30_000 });
 
+/** The CLI in process: the `main` the bin script calls, without a node start-up (~1 s) per call. */
+async function cliIn(...args: string[]): Promise<{ code: number; stdout: Buffer; stderr: Buffer }> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const stdout = new PassThrough().on("data", (c: Buffer) => out.push(c));
+  const stderr = new PassThrough().on("data", (c: Buffer) => err.push(c));
+  const code = await main(args, { stdout, stderr, stdin: new PassThrough().end() });
+  return { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+}
+
 describe("coaps-edge CLI", () => {
   let agent: RunningProcess;
   let base: string;
+  let secure: string;
   let dir: string;
 
   before(async () => {
-    const port = await freeUdpPort();
+    const port = await freeUdpPortPair();
     agent = start(process.execPath, [CLI, "agent", "--config", DEMO_CONFIG, "-p", String(port)]);
-    await agent.waitForOutput(/listening on coap:\/\/127\.0\.0\.1:\d+/, 20_000);
+    await agent.waitForOutput(/listening on coap:\/\/127\.0\.0\.1:\d+ coaps:\/\/127\.0\.0\.1:\d+/, 20_000);
     base = `coap://127.0.0.1:${port}`;
+    secure = `coaps://127.0.0.1:${port + 1}`;
     dir = await mkdtemp(join(tmpdir(), "coaps-edge-cli-"));
   });
 
@@ -37,10 +54,10 @@ describe("coaps-edge CLI", () => {
     const large = join(dir, "large");
     const [hello, post, put, big, viaRequest] = await Promise.all([
       cli("get", `${base}/hello`),
-      cli("post", `${base}/echo`, "-e", "posted", "-t", "text/plain"),
-      cli("put", `${base}/echo`, "-e", "0x00", "-v", "5"),
-      cli("get", `${base}/large`, "-b", "64", "-o", large),
-      cli(`${base}/echo`, "-m", "put", "-e", "coap-client style"),
+      cliIn("post", `${base}/echo`, "-e", "posted", "-t", "text/plain"),
+      cliIn("put", `${base}/echo`, "-e", "0x00", "-v", "5"),
+      cliIn("get", `${base}/large`, "-b", "64", "-o", large),
+      cliIn(`${base}/echo`, "-m", "put", "-e", "coap-client style"),
     ]);
     assert.equal(hello.code, 0, hello.stderr.toString());
     assert.equal(hello.stdout.toString(), DEMO_HELLO_TEXT);
@@ -48,7 +65,7 @@ describe("coaps-edge CLI", () => {
     assert.equal(put.code, 0);
     assert.match(put.stderr.toString(), /^2\.04 Changed/m, "-v 5 prints the response header");
     assert.equal(big.code, 0);
-    assert.deepEqual(new Uint8Array(await readFile(large)), demoLargeBody());
+    assert.equal(await readFile(large, "utf8"), largeText());
     assert.equal(viaRequest.stdout.toString(), "coap-client style");
   });
 
@@ -57,7 +74,7 @@ describe("coaps-edge CLI", () => {
     const body = Buffer.from(Array.from({ length: 3000 }, (_, i) => i & 0xff));
     await writeFile(file, body);
     const out = join(dir, "echo.bin");
-    const r = await cli("put", `${base}/echo`, "-f", file, "-o", out, "-O", "2048,0x0102", "-T", "0xcafe");
+    const r = await cliIn("put", `${base}/echo`, "-f", file, "-o", out, "-O", "2048,0x0102", "-T", "0xcafe");
     assert.equal(r.code, 0, r.stderr.toString());
     assert.deepEqual(await readFile(out), body);
   });
@@ -65,11 +82,11 @@ describe("coaps-edge CLI", () => {
   it("exits 4 on 4.xx, 3 on timeout, 2 on usage errors", async () => {
     const silentPort = await freeUdpPort();
     const [missing, method, timeout, badUri, badFlag] = await Promise.all([
-      cli("get", `${base}/missing`),
-      cli("delete", `${base}/hello`),
-      cli("get", `coap://127.0.0.1:${silentPort}/x`, "-B", "1"),
-      cli("get", "http://example.org/"),
-      cli("get", `${base}/hello`, "-b", "7"),
+      cliIn("get", `${base}/missing`),
+      cliIn("delete", `${base}/hello`),
+      cliIn("get", `coap://127.0.0.1:${silentPort}/x`, "-B", "1"),
+      cliIn("get", "http://example.org/"),
+      cliIn("get", `${base}/hello`, "-b", "7"),
     ]);
     assert.equal(missing.code, 4);
     assert.match(missing.stderr.toString(), /4\.04 NotFound/);
@@ -78,6 +95,95 @@ describe("coaps-edge CLI", () => {
     assert.equal(timeout.code, 3);
     assert.equal(badUri.code, 2);
     assert.equal(badFlag.code, 2);
+  });
+
+  it("coaps:// with the demo PSK (-u demo -k demo-secret-psk): /hello, /whoami, block-wise /large; -v 5 names the suite", async () => {
+    const psk = ["-u", "demo", "-k", "demo-secret-psk"];
+    const large = join(dir, "large-dtls");
+    const [hello, whoami, big] = await Promise.all([
+      cliIn("get", `${secure}/hello`, ...psk, "-v", "5"),
+      cliIn("get", `${secure}/whoami`, ...psk),
+      cliIn("get", `${secure}/large`, ...psk, "-b", "64", "-o", large),
+    ]);
+    assert.equal(hello.code, 0, hello.stderr.toString());
+    assert.equal(hello.stdout.toString(), DEMO_HELLO_TEXT);
+    assert.match(hello.stderr.toString(), /^DTLS 1\.2 TLS_PSK_WITH_AES_128_CCM_8 \(0xc0a8\) identity "demo" hint "CoAP"$/m);
+    assert.equal(whoami.stdout.toString(), "psk demo");
+    assert.equal(big.code, 0, big.stderr.toString());
+    assert.equal(await readFile(large, "utf8"), largeText());
+  });
+
+  it("coaps:// failures: a wrong key or an unknown identity exits 6, -u without -k exits 2", async () => {
+    const [wrongKey, unknown, halfPsk] = await Promise.all([
+      cliIn("get", `${secure}/hello`, "-u", "demo", "-k", "not-the-key", "-B", "5"),
+      cliIn("get", `${secure}/hello`, "-u", "stranger", "-k", "demo-secret-psk", "-B", "5"),
+      cliIn("get", `${secure}/hello`, "-u", "demo"),
+    ]);
+    assert.equal(wrongKey.code, 6);
+    assert.match(wrongKey.stderr.toString(), /DTLS handshake failed: peer sent fatal alert bad_record_mac/);
+    assert.equal(unknown.code, 6);
+    assert.match(unknown.stderr.toString(), /DTLS handshake failed: peer sent fatal alert unknown_psk_identity/);
+    assert.equal(halfPsk.code, 2);
+    assert.match(halfPsk.stderr.toString(), /-u and -k go together/);
+    await agent.waitForOutput(/dtls handshake failed/, 5000); // the agent logs the failures
+  });
+
+  it("agent -k KEY -h HINT -i FILE (coap-server's PSK flags): -i lines for the hint, -k for any other identity", async () => {
+    const port = await freeUdpPortPair();
+    const file = join(dir, "identities");
+    await writeFile(file, "# hint,identity,key\nGateway-7,dev-a,key-a\nOtherHint,dev-b,key-b\n");
+    const flagged = start(process.execPath, [CLI, "agent", "-p", String(port), "-k", "shared-key", "-h", "Gateway-7", "-i", file]);
+    try {
+      await flagged.waitForOutput(/listening on .*coaps:\/\/127\.0\.0\.1:\d+/, 20_000);
+      const url = `coaps://127.0.0.1:${port + 1}/whoami`;
+      const [lineA, anyone, lineB, lineBShared] = await Promise.all([
+        cliIn("get", url, "-u", "dev-a", "-k", "key-a", "-v", "5"),
+        cliIn("get", url, "-u", "anyone", "-k", "shared-key"),
+        cliIn("get", url, "-u", "dev-b", "-k", "key-b", "-B", "5"),
+        cliIn("get", url, "-u", "dev-b", "-k", "shared-key"),
+      ]);
+      assert.equal(lineA.stdout.toString(), "psk dev-a", lineA.stderr.toString());
+      assert.match(lineA.stderr.toString(), /hint "Gateway-7"/);
+      assert.equal(anyone.stdout.toString(), "psk anyone");
+      assert.equal(lineB.code, 6, "dev-b's line is for another hint: the -k key applies to it");
+      assert.equal(lineBShared.stdout.toString(), "psk dev-b");
+    } finally {
+      await flagged.stop();
+    }
+  });
+
+  it("certs --out DIR writes a test PKI; agent -c -j -C requires client certificates, -n does not", async () => {
+    const pki = join(dir, "pki");
+    const made = await cliIn("certs", "--out", pki, "--device", "sensor-1");
+    assert.equal(made.code, 0, made.stderr.toString());
+    assert.deepEqual(made.stdout.toString().trim().split("\n").map((f) => f.slice(pki.length + 1)), ["ca.crt", "ca.key", "server.crt", "server.key", "sensor-1.crt", "sensor-1.key"]);
+    const again = await cliIn("certs", "--out", pki);
+    assert.equal(again.code, 2, "existing files are kept without --force");
+    assert.match(again.stderr.toString(), /refusing to overwrite/);
+    assert.equal((await cliIn("certs")).code, 2, "--out is required");
+
+    const [port, open] = await Promise.all([freeUdpPortPair(), freeUdpPortPair()]);
+    const cert = ["-c", join(pki, "server.crt"), "-j", join(pki, "server.key")];
+    const strict = start(process.execPath, [CLI, "agent", "-p", String(port), ...cert, "-C", join(pki, "ca.crt")]);
+    const lax = start(process.execPath, [CLI, "agent", "-p", String(open), ...cert, "-n"]);
+    try {
+      await Promise.all([strict, lax].map((a) => a.waitForOutput(/listening on .*coaps:\/\//, 20_000)));
+      const device = ["-c", join(pki, "sensor-1.crt"), "-j", join(pki, "sensor-1.key"), "-C", join(pki, "ca.crt")];
+      const [withCert, without, anonymous, badFlags] = await Promise.all([
+        cliIn("get", `coaps://127.0.0.1:${port + 1}/whoami`, ...device),
+        cliIn("get", `coaps://127.0.0.1:${port + 1}/whoami`, "-C", join(pki, "ca.crt"), "-B", "5"),
+        cliIn("get", `coaps://127.0.0.1:${open + 1}/whoami`, "-C", join(pki, "ca.crt")),
+        cliIn("get", `coaps://127.0.0.1:${port + 1}/whoami`, "-j", join(pki, "sensor-1.key")),
+      ]);
+      assert.equal(withCert.stdout.toString(), "x509 sensor-1", withCert.stderr.toString());
+      assert.equal(without.code, 6, "no client certificate: refused");
+      assert.match(without.stderr.toString(), /handshake_failure|bad_certificate/);
+      assert.equal(anonymous.code, 0, anonymous.stderr.toString());
+      assert.equal(anonymous.stdout.toString(), "none", "-n: the client stays anonymous");
+      assert.equal(badFlags.code, 2);
+    } finally {
+      await Promise.all([strict.stop(), lax.stop()]);
+    }
   });
 
   it("reports each bad config field with its path and exits 2", async () => {

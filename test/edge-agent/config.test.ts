@@ -64,7 +64,9 @@ describe("agent config schema", () => {
   it("accepts the demo config file", async () => {
     const config = await loadAgentConfig(fileURLToPath(new URL("../../infra/demo/agent.json", import.meta.url)));
     assert.equal(config.listen.address, "127.0.0.1");
-    assert.equal(config.demoResources, true);
+    // The demo serves its resources from the embedded cloud registry, not the local demo set.
+    assert.equal(config.demoResources, false);
+    assert.equal(config.cloud.mode, "embedded");
   });
 
   it("loadAgentConfig fails with a typed error", async () => {

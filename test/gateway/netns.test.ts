@@ -48,7 +48,6 @@ const cases: readonly Case[] = [
   },
   {
     name: "coaps:// (PSK, TLS_PSK_WITH_AES_128_CCM_8) GET /hello from the device",
-    pending: "the CLI agent does not start a DTLS listener yet (issue 10 / DTLS engine)",
     agentArgs: () => ["--config", "{config}"],
     config: (port) => ({
       listen: { address: GATEWAY_ADDR, port },

@@ -7,6 +7,8 @@
  *   3  timeout (no response within -B seconds / MAX_TRANSMIT_WAIT)
  *   4  the server answered 4.xx
  *   5  the server answered 5.xx
+ *   6  the DTLS handshake of a coaps:// request failed (an alert either way, e.g. a wrong key or
+ *      an unknown identity, or no handshake within -B seconds)
  */
 export const ExitCode = {
   Ok: 0,
@@ -15,5 +17,6 @@ export const ExitCode = {
   Timeout: 3,
   ClientError: 4,
   ServerError: 5,
+  HandshakeFailed: 6,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -67,3 +67,33 @@ export function parseSeconds(text: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`-B expects seconds > 0, got "${text}"`);
   return n;
 }
+
+/** One line of a libcoap PSK match file: coap-server `-i` (hint,identity,key) or coap-client `-h` (hint,user,key). */
+export interface PskFileLine {
+  readonly hint: string;
+  readonly identity: string;
+  readonly key: string;
+}
+
+/**
+ * Parses a libcoap PSK match file: one `hint,identity,key` per line, `#` comments and blank
+ * lines skipped. The key is everything after the second comma (it may hold commas); it must
+ * not be empty, the identity neither (RFC 4279 §5.3: the identity is 1..2^16-1 bytes).
+ */
+export function parsePskFile(text: string, flag: string): PskFileLine[] {
+  const out: PskFileLine[] = [];
+  const lines = text.split(/\r?\n/);
+  lines.forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) return;
+    const a = line.indexOf(",");
+    const b = a < 0 ? -1 : line.indexOf(",", a + 1);
+    if (b < 0) throw new UsageError(`${flag} line ${i + 1}: expected hint,identity,key`);
+    const hint = line.slice(0, a);
+    const identity = line.slice(a + 1, b);
+    const key = line.slice(b + 1);
+    if (identity === "" || key === "") throw new UsageError(`${flag} line ${i + 1}: identity and key must not be empty`);
+    out.push({ hint, identity, key });
+  });
+  return out;
+}

@@ -2,12 +2,25 @@
  * `coaps-edge get|post|put|delete|fetch|patch|ipatch URI` and `coaps-edge request -m METHOD URI`:
  * one request with coap-client's flags, the body on stdout (or -o FILE), the exit code from
  * the response class (exit-codes.ts).
+ *
+ * coaps:// with coap-client's PSK flags: `-u IDENTITY -k KEY` (text key, both required
+ * together), `-h FILE` (lines `hint,user,key`: the server's identity hint picks the
+ * credentials, -u/-k otherwise). Certificates with its PKI flags: `-c CERT -j KEY` (ours, sent
+ * when the server asks), `-C CAFILE` (the server's chain must end at these CAs), `-R ROOTS`
+ * (trusted roots, no common-CA requirement), `-n` (do not check the server's certificate). The
+ * server's certificate must also name the URI host (SAN or CN). Without -C/-R (or with -n) the
+ * server is NOT authenticated by certificate: a warning says so; with no credentials at all the
+ * client is anonymous (ECDHE, libcoap's COAP_PROTO_DTLS without credentials). PSK and PKI may be
+ * given together. A failed DTLS handshake exits 6; `-v 5` and up print the negotiated suite.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { Command } from "commander";
 import { codeName, contentFormatName, optionName, type CoapOption } from "@coaps-edge/shared";
 import { CoapClient } from "../client/client.js";
 import { CoapClientError } from "../client/errors.js";
+import { DtlsError, type SessionInfo } from "../dtls/index.js";
+import { dtlsEndpointFactory, type DtlsConnectorOptions } from "../dtls-connector.js";
+import { PkiError, loadCredentials, loadTrustStore, type CertificateInput } from "../pki/index.js";
 import { ExitCode } from "./exit-codes.js";
 import { createLogger, levelFromVerbosity } from "./logger.js";
 import {
@@ -15,6 +28,7 @@ import {
   parseBlockArg,
   parseContentFormatArg,
   parseOptionArg,
+  parsePskFile,
   parseSeconds,
   parseTokenArg,
   parseVerbosity,
@@ -39,6 +53,15 @@ interface RequestFlags {
   verbose?: string;
   token?: string;
   option?: string[];
+  /** DTLS (coap-client's flags). */
+  user?: string;
+  key?: string;
+  hintFile?: string;
+  cert?: string;
+  certKey?: string;
+  ca?: string;
+  roots?: string;
+  skipPeerCheck?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -57,7 +80,61 @@ export function withRequestFlags(cmd: Command, method: boolean): Command {
     .option("-o, --output <file>", "write the response body to a file instead of stdout")
     .option("-v, --verbose <level>", "verbosity 0..9 (libcoap levels; 5+ prints the response header to stderr)")
     .option("-T, --token <token>", "token: up to 8 bytes of text, or 0x-prefixed hex")
-    .option("-O, --option <num,value>", "add option num with a text (or 0x hex) value; repeatable", collect);
+    .option("-O, --option <num,value>", "add option num with a text (or 0x hex) value; repeatable", collect)
+    .helpOption("--help", "display help for command") // -h is coap-client's hint file
+    .option("-u, --user <identity>", "coaps: PSK identity (with -k)")
+    .option("-k, --key <key>", "coaps: pre-shared key as text (with -u)")
+    .option("-h, --hint-file <file>", "coaps: lines hint,user,key; the server's identity hint picks the PSK")
+    .option("-c, --cert <file>", "coaps: our PEM certificate (chain), sent when the server asks")
+    .option("-j, --cert-key <file>", "coaps: PEM private key of -c (default: in the -c file)")
+    .option("-C, --ca <file>", "coaps: CA file the server's certificate must chain to")
+    .option("-R, --roots <file>", "coaps: trusted root CAs for the server's certificate (no common-CA requirement)")
+    .option("-n, --skip-peer-check", "coaps: do not check the server's certificate");
+}
+
+/** What the DTLS flags configure, and whether the server goes unauthenticated (warned about). */
+type DtlsSetup = Omit<DtlsConnectorOptions, "onConnected" | "dtls"> & { pki?: NonNullable<DtlsConnectorOptions["dtls"]>["pki"]; unverified: boolean };
+
+/** Certificate options from -c/-j/-C/-R/-n, or undefined without them. */
+function pkiFlags(flags: RequestFlags): DtlsSetup["pki"] {
+  if ([flags.cert, flags.certKey, flags.ca, flags.roots, flags.skipPeerCheck].every((f) => f === undefined)) return undefined;
+  if (flags.certKey !== undefined && flags.cert === undefined) throw new UsageError("-j needs -c CERT");
+  try {
+    const credentials = flags.cert === undefined ? undefined : loadCredentials({ path: flags.cert }, { path: flags.certKey ?? flags.cert });
+    const cas: CertificateInput[] = [];
+    if (flags.ca !== undefined) cas.push({ path: flags.ca });
+    if (flags.roots !== undefined) cas.push({ path: flags.roots });
+    const verify = cas.length > 0 && !flags.skipPeerCheck;
+    return {
+      ...(credentials ? { credentials } : {}),
+      ...(cas.length > 0 ? { trust: loadTrustStore(...cas) } : {}),
+      // libcoap coap-client: -C checks for a common CA, -R (trusted roots) turns that off.
+      policy: { verifyPeerCert: verify, checkCommonCa: flags.ca !== undefined && flags.roots === undefined },
+    };
+  } catch (e) {
+    if (e instanceof PkiError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** DTLS client options from the flags (coaps:// only). */
+async function dtlsFlags(flags: RequestFlags): Promise<DtlsSetup> {
+  if ((flags.user === undefined) !== (flags.key === undefined)) throw new UsageError("-u and -k go together (PSK identity and key)");
+  if (flags.key === "") throw new UsageError("-k: the key must not be empty");
+  const encoder = new TextEncoder();
+  const psk = flags.user !== undefined && flags.key !== undefined ? { identity: flags.user, key: encoder.encode(flags.key) } : undefined;
+  let pskHints: DtlsConnectorOptions["pskHints"];
+  if (flags.hintFile !== undefined) {
+    const file = flags.hintFile;
+    const text = await readFile(file, "utf8").catch((e: Error) => {
+      throw new UsageError(`-h: cannot read ${file}: ${e.message}`);
+    });
+    pskHints = parsePskFile(text, `-h ${file}`).map((l) => ({ hint: l.hint, identity: l.identity, key: encoder.encode(l.key) }));
+  }
+  const pki = pkiFlags(flags);
+  // The server proves itself by the PSK, or by a certificate checked against -C/-R.
+  const unverified = pki ? pki.policy?.verifyPeerCert === false : psk === undefined && pskHints === undefined;
+  return { ...(psk ? { psk } : {}), ...(pskHints ? { pskHints } : {}), ...(pki ? { pki } : {}), unverified };
 }
 
 async function readStdin(stdin: NodeJS.ReadableStream): Promise<Uint8Array> {
@@ -76,6 +153,7 @@ export async function runRequest(method: string, uri: string, flags: RequestFlag
   let verbosity = 4;
   const options: CoapOption[] = [];
   let waitSeconds: number;
+  let dtls: Awaited<ReturnType<typeof dtlsFlags>> | undefined;
   try {
     if (flags.payload !== undefined && flags.file !== undefined) throw new UsageError("-e and -f are exclusive");
     if (flags.payload !== undefined) payload = new TextEncoder().encode(flags.payload);
@@ -87,15 +165,30 @@ export async function runRequest(method: string, uri: string, flags: RequestFlag
     if (flags.verbose !== undefined) verbosity = parseVerbosity(flags.verbose);
     for (const o of flags.option ?? []) options.push(parseOptionArg(o));
     waitSeconds = parseSeconds(flags.wait ?? "90");
+    if (/^coaps:\/\//i.test(uri)) dtls = await dtlsFlags(flags);
   } catch (e) {
     io.stderr.write(`coaps-edge: ${(e as Error).message}\n`);
     return ExitCode.Usage;
   }
 
   const log = createLogger(levelFromVerbosity(verbosity));
-  // The DTLS seam: coaps:// URIs need `endpointFactory` here (a DTLS client endpoint built
-  // from PSK/PKI flags such as coap-client's -u/-k); without one they exit 2 (unsupported-scheme).
-  const client = new CoapClient();
+  // coaps://: a DTLS client session per target, the handshake bounded by -B like the request.
+  if (dtls?.unverified) io.stderr.write("coaps-edge: warning: the server's certificate is not verified (give -C CAFILE or -R ROOTS)\n");
+  const endpointFactory =
+    dtls &&
+    dtlsEndpointFactory({
+      ...(dtls.psk ? { psk: dtls.psk } : {}),
+      ...(dtls.pskHints ? { pskHints: dtls.pskHints } : {}),
+      dtls: { handshakeTimeoutMs: waitSeconds * 1000, ...(dtls.pki ? { pki: dtls.pki } : {}) },
+      verifyHost: true,
+      onConnected: (c) => {
+        const info = c.sessionInfo();
+        if (!info) return;
+        log.info({ suite: info.cipherSuite.name, identity: info.identity.identity, auth: info.identity.kind, hint: info.pskIdentityHint }, "dtls session established");
+        if (verbosity >= 5) io.stderr.write(`${describeSession(info)}\n`);
+      },
+    });
+  const client = new CoapClient(endpointFactory ? { endpointFactory } : {});
   try {
     const res = await client.request({
       method,
@@ -128,6 +221,10 @@ export async function runRequest(method: string, uri: string, flags: RequestFlag
     io.stderr.write(`${res.codeText} ${codeName(res.code) ?? ""}${diagnostic}\n`);
     return cls === 4 ? ExitCode.ClientError : ExitCode.ServerError;
   } catch (e) {
+    if (e instanceof DtlsError) {
+      io.stderr.write(`coaps-edge: DTLS handshake failed: ${e.message}\n`);
+      return ExitCode.HandshakeFailed;
+    }
     if (e instanceof CoapClientError) {
       io.stderr.write(`coaps-edge: ${e.message}\n`);
       if (e.code === "timeout") return ExitCode.Timeout;
@@ -139,6 +236,17 @@ export async function runRequest(method: string, uri: string, flags: RequestFlag
   } finally {
     await client.close();
   }
+}
+
+/** `-v 5`: "DTLS 1.2 TLS_PSK_WITH_AES_128_CCM_8 (0xc0a8) identity "me" hint "CoAP"" or the server's certificate. */
+function describeSession(info: SessionInfo): string {
+  const suite = `DTLS 1.2 ${info.cipherSuite.name} (0x${info.cipherSuite.id.toString(16).padStart(4, "0")})`;
+  if (info.pskIdentity !== undefined) {
+    const hint = info.pskIdentityHint === undefined ? "" : ` hint "${info.pskIdentityHint}"`;
+    return `${suite} identity "${info.pskIdentity}"${hint}`;
+  }
+  const cert = info.identity.kind === "x509" ? ` server "${info.identity.identity ?? ""}" sha256 ${info.identity.certificateSha256 ?? "?"}` : "";
+  return `${suite}${cert}${info.ecdheGroup ? ` ${info.ecdheGroup}` : ""}`;
 }
 
 function write(stream: NodeJS.WritableStream, data: Uint8Array): Promise<void> {

@@ -11,6 +11,8 @@ import { ANONYMOUS, type DatagramEndpoint, type DatagramHandler, type PeerAddres
 export const IP_UDP_OVERHEAD = 48;
 /** libcoap's default MTU (coap_session_set_mtu). */
 export const DEFAULT_MTU = 1152;
+/** Longest `close()` waits for sends still in flight (a stuck DNS-less send must not hang shutdown). */
+export const CLOSE_DRAIN_MS = 250;
 
 export interface UdpBindOptions {
   /** Local address; default "127.0.0.1". "::" binds dual-stack where the OS allows. */
@@ -34,6 +36,9 @@ export class UdpEndpoint implements DatagramEndpoint {
   onDatagram: DatagramHandler = () => {};
   readonly stats: UdpStats = { received: 0, sent: 0, sendErrors: 0 };
   #closed = false;
+  /** Sends whose callback has not run yet: node:dgram drops them if the socket closes first. */
+  #inFlight = 0;
+  #drained: (() => void) | undefined;
 
   private constructor(
     private readonly socket: dgram.Socket,
@@ -41,6 +46,7 @@ export class UdpEndpoint implements DatagramEndpoint {
     private readonly mtu: number,
   ) {
     socket.on("message", (msg, rinfo) => {
+      if (this.#closed) return; // closing: only draining sends
       this.stats.received++;
       const family = rinfo.family === "IPv6" ? "IPv6" : "IPv4";
       this.onDatagram(msg, { address: rinfo.address, port: rinfo.port, family }, ANONYMOUS);
@@ -69,8 +75,10 @@ export class UdpEndpoint implements DatagramEndpoint {
   send(peer: PeerAddress, data: Uint8Array): void {
     if (this.#closed) return;
     this.stats.sent++;
+    this.#inFlight++;
     this.socket.send(data, peer.port, peer.address, (err) => {
       if (err) this.stats.sendErrors++;
+      if (--this.#inFlight === 0) this.#drained?.();
     });
   }
 
@@ -78,9 +86,25 @@ export class UdpEndpoint implements DatagramEndpoint {
     return this.mtu - IP_UDP_OVERHEAD;
   }
 
+  /**
+   * Stops sending and receiving, then closes the socket once every send issued before has
+   * completed (at most CLOSE_DRAIN_MS): node:dgram resolves the destination asynchronously and
+   * silently drops a datagram whose socket closes in between — e.g. a DTLS close_notify or the
+   * last response sent right before shutdown.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, CLOSE_DRAIN_MS);
+        this.#drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#drained = undefined;
+    }
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 }

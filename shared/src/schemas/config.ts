@@ -2,17 +2,21 @@
  * The edge agent's config file (DESIGN.md §5): JSON, validated here, every field defaulted so
  * `{}` is a working loopback agent. Objects are strict, so a misspelt key is an error with its
  * path ("limits.maxBodyByte: unrecognized key") instead of a silently ignored setting.
- * Extending: add a section (e.g. `cloud`, `credentials`, `metrics`) as another strict object
+ * Extending: add a section (e.g. `credentials`, `metrics`) as another strict object
  * with `z.prefault({}, …)` so old files stay valid.
  *
  *     { "listen": { "address": "127.0.0.1", "port": 5683 },
- *       "coaps": { "enabled": true, "psk": [{ "identity": "dev1", "key": "secretPSK" }], "hint": "CoAP" },
+ *       "coaps": { "enabled": true, "psk": [{ "identity": "dev1", "key": "secretPSK" }], "hint": "CoAP",
+ *                  "maxSessions": 1000 },
  *       "limits": { "maxBodyBytes": 1048576, "separateResponseDelayMs": 1000 },
- *       "logging": { "level": "info" }, "demoResources": true }
+ *       "logging": { "level": "info" },
+ *       "cloud": { "mode": "remote", "url": "https://coaps-edge-cloud.example.workers.dev",
+ *                  "keyFile": "/etc/coaps-edge/gateway-key.json" } }
  *
  * Written with `zod/mini` like the envelopes: shared/ is also bundled into the Worker.
  */
 import * as z from "zod/mini";
+import { GatewayIdSchema } from "./gateway-key.js";
 
 const int = (min: number, max: number) => z.number().check(z.int(), z.minimum(min), z.maximum(max));
 const port = int(0, 65535);
@@ -24,13 +28,37 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Block sizes RFC 7959 allows over UDP (SZX 0..6). */
 export const BLOCK_SIZES = [16, 32, 64, 128, 256, 512, 1024] as const;
 
+const KEY_ENCODINGS = ["utf8", "hex", "base64"] as const;
+
 /** One pre-shared key. `key` is text like libcoap's `-k` (utf8), or hex / base64 bytes. */
 export const PskEntrySchema = z.strictObject({
   identity: z.string().check(z.minLength(1), z.maxLength(256)),
   key: z.string().check(z.minLength(1)),
-  keyEncoding: z._default(z.enum(["utf8", "hex", "base64"]), "utf8"),
+  keyEncoding: z._default(z.enum(KEY_ENCODINGS), "utf8"),
+  /**
+   * Use this entry only while the listener sends this identity hint (libcoap coap-server `-i`
+   * lines "hint,identity,key"); without it the entry matches whatever the hint.
+   */
+  hint: z.optional(z.string().check(z.maxLength(256))),
 });
 export type PskEntry = z.output<typeof PskEntrySchema>;
+
+/** A key without an identity (libcoap coap-server `-k`: any identity not in the table gets it). */
+export const PskKeySchema = z.strictObject({
+  key: z.string().check(z.minLength(1)),
+  keyEncoding: z._default(z.enum(KEY_ENCODINGS), "utf8"),
+});
+
+/** DTLS 1.2 cipher suites a listener may be limited to (preference order is the array's). */
+export const DTLS_CIPHER_SUITES = [
+  "TLS_PSK_WITH_AES_128_CCM_8",
+  "TLS_PSK_WITH_AES_128_CCM",
+  "TLS_PSK_WITH_AES_128_GCM_SHA256",
+  "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8",
+  "TLS_ECDHE_ECDSA_WITH_AES_128_CCM",
+  "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+] as const;
+export type DtlsCipherSuiteName = (typeof DTLS_CIPHER_SUITES)[number];
 
 export const ListenSchema = z.strictObject({
   /** Local address of the coap:// (plain UDP) listener; "::" for all (dual-stack). */
@@ -43,16 +71,63 @@ export const ListenSchema = z.strictObject({
   enabled: z._default(z.boolean(), true),
 });
 
+/**
+ * Certificates for the ECDHE_ECDSA suites, as libcoap coap-server's PKI flags: `cert`/`key`
+ * (-c/-j), `ca` (-C: client certificates required, chained to these CAs, common-CA check),
+ * `roots` (-R: trusted roots, no common-CA requirement), `verifyPeer: false` (-n). File paths
+ * are PEM (or DER) files, relative to the agent's working directory.
+ */
+export const CoapsPkiSchema = z.strictObject({
+  /** Our certificate (leaf first, then intermediates). */
+  cert: z.string().check(z.minLength(1)),
+  /** Its private key (P-256, PKCS#8 or SEC1, unencrypted); default: the `cert` file. */
+  key: z.optional(z.string().check(z.minLength(1))),
+  /** CA certificates client chains must end at (coap-server -C). */
+  ca: z.optional(z.string().check(z.minLength(1))),
+  /** Trusted root CAs for client chains, without the common-CA check (coap-server -R). */
+  roots: z.optional(z.string().check(z.minLength(1))),
+  /** Request, require and validate client certificates; default: when `ca` or `roots` is given. */
+  verifyPeer: z.optional(z.boolean()),
+  /** Accept a self-signed client certificate (only without the common-CA check). */
+  allowSelfSigned: z._default(z.boolean(), false),
+  /** Accept expired and not-yet-valid client certificates. */
+  allowExpiredCerts: z._default(z.boolean(), false),
+  /** Intermediate CAs allowed between a client leaf and our CA. */
+  certChainVerifyDepth: z._default(int(0, 9), 3),
+});
+
+/**
+ * The coaps:// (DTLS 1.2) listener: same resources as coap://. Credentials: the PSK table,
+ * `defaultPsk` for any other identity, certificates (`pki`), or any mix (as libcoap, a client
+ * gets the suites its own credentials allow). Limits bound the state an attacker can make
+ * the agent keep (half-open handshakes only exist after the stateless cookie exchange).
+ */
 export const CoapsSchema = z.strictObject({
   enabled: z._default(z.boolean(), false),
   /** Local address of the DTLS listener (default: listen.address). */
   address: z.optional(z.string().check(z.minLength(1))),
   /** DTLS port (default: listen.port + 1, as libcoap's coap-server). */
   port: z.optional(port),
+  /** Path MTU of the DTLS listener (default: listen.mtu); the CoAP max PDU is this minus IP/UDP and record overhead. */
+  mtu: z.optional(int(256, 65535)),
   /** PSK table: identity → key. */
   psk: z._default(z.array(PskEntrySchema), []),
-  /** PSK identity hint sent in ServerKeyExchange (RFC 4279 §2). */
-  hint: z.optional(z.string().check(z.maxLength(256))),
+  /** The key for any identity not in `psk` (libcoap coap-server `-k`). */
+  defaultPsk: z.optional(PskKeySchema),
+  /** Certificates (TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 …). */
+  pki: z.optional(CoapsPkiSchema),
+  /** PSK identity hint sent in ServerKeyExchange (RFC 4279 §2); libcoap's default "CoAP", "" for none. */
+  hint: z._default(z.string().check(z.maxLength(256)), "CoAP"),
+  /** Cipher suites in preference order (default: the engine's, CCM_8 first). */
+  cipherSuites: z.optional(z.array(z.enum(DTLS_CIPHER_SUITES)).check(z.minLength(1))),
+  /** Established sessions at most; further handshakes are refused. */
+  maxSessions: z._default(int(1, 10_000_000), 10_000),
+  /** Handshakes in progress at most (counted after the cookie exchange). */
+  maxHalfOpen: z._default(int(1, 1_000_000), 1_000),
+  /** Close a session after this long without input (libcoap: 300 s; 0: never). */
+  idleTimeoutMs: z._default(int(0, 86_400_000), 300_000),
+  /** A handshake not complete after this long fails. */
+  handshakeTimeoutMs: z._default(int(1000, 600_000), 60_000),
 });
 
 export const LimitsSchema = z.strictObject({
@@ -81,6 +156,43 @@ export const TransmissionSchema = z.strictObject({
   nstart: z._default(int(1, 1000), 1),
 });
 
+/** Where requests without a local resource go (DESIGN.md §3). */
+export const CLOUD_MODES = ["embedded", "remote"] as const;
+
+/** True for an absolute http(s) URL. */
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === "https:" || u.protocol === "http:";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The cloud the agent forwards to. "embedded" (default) runs the cloud app in process; without
+ * `keyFile` it signs with a throwaway in-memory gateway key (the app trusts exactly that key).
+ * "remote" POSTs to the Worker at `url`, signing with the key file made by `coaps-edge keys`
+ * (its public key must be in the Worker's GATEWAY_KEYS).
+ */
+export const CloudSchema = z.strictObject({
+  mode: z._default(z.enum(CLOUD_MODES), "embedded"),
+  /** Base URL of the Worker (remote mode), e.g. "https://coaps-edge-cloud.example.workers.dev". */
+  url: z.optional(z.string().check(z.refine(isHttpUrl, "must be an http(s) URL"))),
+  /** The gateway id tokens are signed as (default: the key file's, or "embedded"). */
+  gatewayId: z.optional(GatewayIdSchema),
+  /** Gateway key file ({gatewayId, privateKey, publicKey}, mode 0600); required in remote mode. */
+  keyFile: z.optional(z.string().check(z.minLength(1))),
+  /** A cloud answer slower than this is a 5.04 for the device. */
+  timeoutMs: z._default(int(100, 600_000), 10_000),
+  /** Cloud exchanges in flight at once (remote mode). */
+  maxConcurrent: z._default(int(1, 100_000), 32),
+  /** Max-Age (seconds) of the 5.03 a device gets while the cloud is unreachable. */
+  unavailableMaxAge: z._default(int(0, 86_400), 10),
+  /** Remote mode: re-fetch the registry this often (0: only at start and on a miss). */
+  registryRefreshSeconds: z._default(int(0, 86_400), 300),
+});
+
 export const LoggingSchema = z.strictObject({
   level: z._default(z.enum(LOG_LEVELS), "info"),
 });
@@ -91,7 +203,8 @@ const AgentConfigObject = z.strictObject({
   limits: z.prefault(LimitsSchema, {}),
   transmission: z.prefault(TransmissionSchema, {}),
   logging: z.prefault(LoggingSchema, {}),
-  /** Serve the demo resources /hello, /echo, /large. */
+  cloud: z.prefault(CloudSchema, {}),
+  /** Serve the local demo resources /hello, /echo, /large (they shadow the cloud's). */
   demoResources: z._default(z.boolean(), false),
 });
 
@@ -111,8 +224,16 @@ export const AgentConfigSchema = z.pipe(
       if (c.coaps.enabled && c.listen.enabled && coapsPort !== 0 && coapsPort === c.listen.port && (c.coaps.address ?? c.listen.address) === c.listen.address) {
         ctx.addIssue({ code: "custom", path: ["coaps", "port"], message: "must differ from listen.port", input: c.coaps.port });
       }
-      if (c.coaps.enabled && c.coaps.psk.length === 0) {
+      const pki = c.coaps.pki;
+      if (pki?.verifyPeer === true && pki.ca === undefined && pki.roots === undefined) {
+        ctx.addIssue({ code: "custom", path: ["coaps", "pki", "verifyPeer"], message: "client certificates need `ca` or `roots` to be validated against", input: true });
+      }
+      if (c.coaps.enabled && c.coaps.psk.length === 0 && c.coaps.defaultPsk === undefined && pki === undefined) {
         ctx.addIssue({ code: "custom", path: ["coaps", "psk"], message: "coaps is enabled but no credentials are configured", input: c.coaps.psk });
+      }
+      if (c.cloud.mode === "remote") {
+        if (c.cloud.url === undefined) ctx.addIssue({ code: "custom", path: ["cloud", "url"], message: "remote mode needs the Worker URL", input: undefined });
+        if (c.cloud.keyFile === undefined) ctx.addIssue({ code: "custom", path: ["cloud", "keyFile"], message: "remote mode needs a gateway key file (coaps-edge keys --out FILE)", input: undefined });
       }
       if (!c.coaps.enabled && !c.listen.enabled) {
         ctx.addIssue({ code: "custom", path: ["listen", "enabled"], message: "nothing to listen on: enable listen or coaps", input: false });
@@ -125,6 +246,7 @@ export const AgentConfigSchema = z.pipe(
       ...c.coaps,
       address: c.coaps.address ?? c.listen.address,
       port: c.coaps.port ?? (c.listen.port === 0 ? 0 : Math.min(65535, c.listen.port + 1)),
+      mtu: c.coaps.mtu ?? c.listen.mtu,
     },
   })),
 );
