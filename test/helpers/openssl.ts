@@ -1,7 +1,7 @@
 /**
- * Running the `openssl` CLI as a real DTLS peer in interop tests: locating the binary (fail in
- * CI, skip elsewhere when missing), free UDP ports, and a child process whose output can be
- * awaited line by line.
+ * Running the `openssl` CLI (or GnuTLS's gnutls-cli / gnutls-serv) as a real DTLS peer in
+ * interop tests: locating the binary (fail in CI, skip elsewhere when missing), free UDP ports,
+ * and a child process whose output can be awaited line by line.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import dgram from "node:dgram";
@@ -22,6 +22,19 @@ export function requireOpenssl(t: TestContext): string | undefined {
   if (p) return p;
   if (process.env.CI === "true") throw new Error("openssl is not installed (required in CI)");
   t.skip("openssl is not installed");
+  return undefined;
+}
+
+/**
+ * Any peer binary (gnutls-cli, gnutls-serv, ...) on PATH, or undefined after skipping the test
+ * (failing it when CI=true).
+ */
+export function requireBinary(t: TestContext, name: string): string | undefined {
+  const r = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
+  const p = r.stdout.trim();
+  if (r.status === 0 && p) return p;
+  if (process.env.CI === "true") throw new Error(`${name} is not installed (required in CI)`);
+  t.skip(`${name} is not installed`);
   return undefined;
 }
 

@@ -2,15 +2,22 @@
  * Test PKI builders: CAs, intermediates and leaves in memory (EC P-256, ~1 ms each), with
  * validity relative to a fixed instant `T0` so validation tests pass `now: T0` and never
  * depend on the machine clock. Also: openssl presence (skip locally, fail in CI) and a
- * one-byte DER tamper.
+ * one-byte DER tamper; a whole test PKI written to a temporary directory for CLI peers.
  */
 import { spawnSync } from "node:child_process";
 import type { KeyObject } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   createCertificate,
   generateP256KeyPair,
+  generateTestPki,
+  writeTestPki,
   type CertificateSpec,
   type GeneratedCertificate,
+  type TestPki,
+  type TestPkiOptions,
 } from "../../edge-agent/src/pki/index.js";
 
 /** The fixed "now" of validation tests: 2030-01-01T00:00:00Z. */
@@ -107,4 +114,16 @@ export function haveOpenssl(): boolean {
 export function openssl(args: readonly string[], input?: string): { status: number | null; out: string } {
   const r = spawnSync("openssl", args, { encoding: "utf8", input, timeout: 10_000 });
   return { status: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+}
+
+/**
+ * A test PKI written as PEM files to a fresh temporary directory (for openssl / gnutls peers):
+ * `ca.crt`, `server.crt|key`, `device-001.crt|key`, ... (leaf files hold the leaf, then the
+ * intermediate if any). `remove()` deletes the directory.
+ */
+export function writeTempPki(options: TestPkiOptions = {}): { readonly dir: string; readonly pki: TestPki; file(name: string): string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "coaps-edge-pki-"));
+  const pki = generateTestPki(options);
+  writeTestPki(pki, dir, { overwrite: true });
+  return { dir, pki, file: (name) => join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -48,6 +48,11 @@ export function alertName(description: number): string {
   return names.get(description) ?? `alert_${description}`;
 }
 
+/** The name of a description we know, or undefined. */
+export function knownAlertName(description: number): AlertName | undefined {
+  return names.get(description);
+}
+
 export interface Alert {
   readonly level: AlertLevel;
   readonly description: number;

@@ -2,10 +2,17 @@
  * `DtlsClient`: the client role of the same engine, as a `DatagramEndpoint` bound to one server.
  * `DtlsClient.connect` runs the handshake (with the cookie exchange) and resolves once the
  * session is established; it rejects with a `DtlsError` (the alert, or `handshake_timeout`).
+ *
+ * Which suites it offers follows its credentials: `psk` → the PSK suites; `pki` → the
+ * ECDHE_ECDSA suites; both → both. With neither, it is an ANONYMOUS ECDHE client (libcoap's
+ * COAP_PROTO_DTLS session without credentials): ECDHE_ECDSA suites, no client certificate, and
+ * the server's certificate is NOT verified — encrypted, but not authenticated. So is `pki`
+ * without credentials and with `policy.verifyPeerCert: false`.
  */
 import { ANONYMOUS, peerKey, type DatagramEndpoint, type DatagramHandler, type PeerAddress } from "../transport/types.js";
 import { DtlsConnection, type CloseReason, type SessionInfo } from "./connection.js";
 import type { DtlsError } from "./errors.js";
+import { resolveClientPki, type DtlsClientPki } from "./key-exchange/pki-options.js";
 import type { PskClientCredentials } from "./key-exchange/psk.js";
 import { flushSends, resolveCommon, type DtlsCommonOptions } from "./options.js";
 import { splitRecords } from "./record/header.js";
@@ -20,8 +27,13 @@ export interface DtlsClientOptions extends DtlsCommonOptions {
    * handshake with handshake_failure.
    */
   readonly pskHintCallback?: (hint: string) => PskClientCredentials | undefined;
-  /** server_name (SNI, RFC 6066) to send; the server passes it to its PSK lookup. */
+  /** server_name (SNI, RFC 6066) to send; the server passes it to its PSK lookup / certificate chooser. */
   readonly sni?: string;
+  /**
+   * Certificates: ours (sent when the server asks), the CAs and policy the server's chain is
+   * validated with. See the module comment for the anonymous client (no `psk`, no `pki`).
+   */
+  readonly pki?: DtlsClientPki;
 }
 
 export class DtlsClient implements DatagramEndpoint {
@@ -68,6 +80,9 @@ export class DtlsClient implements DatagramEndpoint {
             ...(options.psk ? { clientPsk: options.psk } : {}),
             ...(options.pskHintCallback ? { pskHintCallback: options.pskHintCallback } : {}),
             ...(options.sni !== undefined ? { sni: options.sni } : {}),
+            groups: common.groups,
+            wallClock: common.wallClock,
+            ...(options.pki || (!options.psk && !options.pskHintCallback) ? { clientPki: resolveClientPki(options.pki) } : {}),
           },
           clock: common.clock,
           retransmit: common.retransmit,

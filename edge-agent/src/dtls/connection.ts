@@ -41,6 +41,13 @@ export interface SessionInfo {
   readonly pskIdentityHint: string | undefined;
   readonly cipherSuite: { readonly id: number; readonly name: string };
   readonly sni: string | undefined;
+  /**
+   * The peer's leaf certificate (DER) when an ECDHE_ECDSA suite ran and the peer sent one —
+   * also when it was not verified (anonymous client). OpenThread GetPeerCertificateBase64.
+   */
+  readonly peerCertificateDer?: Uint8Array;
+  /** The ECDHE group of an ECDHE_ECDSA session. */
+  readonly ecdheGroup?: "secp256r1" | "x25519";
   readonly extendedMasterSecret: boolean;
   /** Clock time (ms) when the handshake completed. */
   readonly establishedAt: number;
@@ -331,14 +338,17 @@ export class DtlsConnection {
     const ctx = this.#ctx;
     this.#state = "established";
     this.options.stats.handshakesOk++;
+    const psk = ctx.suite!.keyExchange === "psk";
     this.#info = Object.freeze({
       peer: this.peer,
       role: this.role,
       identity: ctx.peerIdentity,
       pskIdentity: ctx.pskIdentity,
-      pskIdentityHint: this.role === "server" ? ctx.config.serverPsk?.hint : ctx.pskIdentityHint,
+      pskIdentityHint: !psk ? undefined : this.role === "server" ? ctx.config.serverPsk?.hint : ctx.pskIdentityHint,
       cipherSuite: { id: ctx.suite!.id, name: ctx.suite!.name },
       sni: this.role === "server" ? ctx.sni : ctx.config.sni,
+      ...(ctx.peerCertificateDer ? { peerCertificateDer: ctx.peerCertificateDer } : {}),
+      ...(!psk && ctx.ecdhe?.group ? { ecdheGroup: ctx.ecdhe.group } : {}),
       extendedMasterSecret: ctx.extendedMasterSecret,
       establishedAt: this.options.clock.now(),
     });

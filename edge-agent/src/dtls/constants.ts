@@ -76,3 +76,12 @@ export const HANDSHAKE_HEADER_LENGTH = 12;
 export const MAX_SEQUENCE = 2 ** 48 - 1;
 /** RFC 5246 §7.4.1.2: Random is 32 bytes. */
 export const RANDOM_LENGTH = 32;
+
+/** RFC 5246 §7.4.4 ClientCertificateType, RFC 8422 §5.5: the only one we request or send. */
+export const ClientCertificateType = { ecdsa_sign: 64 } as const;
+
+/** RFC 8422 §5.1.2 ECPointFormat: uncompressed is the only format left (the others are deprecated). */
+export const ECPointFormat = { uncompressed: 0 } as const;
+
+/** RFC 5246 §7.4.1.4.1 SignatureAndHashAlgorithm (hash ‖ signature): the only one we sign and accept. */
+export const SignatureScheme = { ecdsa_secp256r1_sha256: 0x0403 } as const;

@@ -9,7 +9,7 @@
  * On the record path drops are not thrown at all: a record that does not parse, replays or
  * fails authentication is a return value, counted in `DtlsStats` (no exception per bad datagram).
  */
-import { AlertDescription, AlertLevel, alertName, type Alert, type AlertName } from "./alert.js";
+import { AlertDescription, AlertLevel, alertName, knownAlertName, type Alert, type AlertName } from "./alert.js";
 
 export type DtlsErrorCode =
   /** We detected a problem and send this alert (the code is the alert's name). */
@@ -45,6 +45,14 @@ export class DtlsError extends Error {
       alert: { level: AlertLevel.fatal, description: AlertDescription[description] },
       cause,
     });
+  }
+
+  /**
+   * A local fatal error for an alert given by number (pki results carry the alert to send as a
+   * description number); one we have no name for becomes internal_error.
+   */
+  static fatalAlert(description: number, message: string, cause?: unknown): DtlsError {
+    return DtlsError.fatal(knownAlertName(description) ?? "internal_error", message, cause);
   }
 
   /** The peer ended the handshake/session with a fatal alert. */

@@ -2,13 +2,22 @@
  * Options shared by `DtlsServer` and `DtlsClient`, and their defaults.
  */
 import { systemClock, type Clock } from "../util/clock.js";
-import { randomBytes } from "./crypto/index.js";
+import { randomBytes, type EcdheCurve } from "./crypto/index.js";
+import { DEFAULT_GROUPS } from "./flights/context.js";
 import type { RetransmitOptions } from "./handshaker.js";
 import { recordOverhead, resolveSuites, type CipherSuite } from "./suites/cipher-suites.js";
 
 export interface DtlsCommonOptions {
-  /** Cipher suite ids in preference order (default: CCM_8, CCM, GCM — see CIPHER_SUITES). */
+  /**
+   * Cipher suite ids in preference order (default: CIPHER_SUITES — CCM_8, CCM, GCM, PSK before
+   * ECDHE_ECDSA at each step). Only the suites whose credentials are configured are offered/chosen.
+   */
   readonly cipherSuites?: readonly number[];
+  /**
+   * ECDHE groups for the ECDHE_ECDSA suites, in preference order (default x25519, secp256r1).
+   * A client offers them in this order; a server takes the client's first one in this set.
+   */
+  readonly groups?: readonly EcdheCurve[];
   /**
    * The largest datagram (UDP payload) to send, in bytes. Default: the lower endpoint's
    * `maxMessageSize(peer)` (libcoap's 1152 MTU minus IP/UDP headers over UDP).
@@ -24,6 +33,11 @@ export interface DtlsCommonOptions {
   readonly ownsLower?: boolean;
   /** Randomness for hello randoms and cookie secrets (tests may inject). Default: node:crypto. */
   readonly random?: (n: number) => Uint8Array;
+  /**
+   * Wall-clock time (ms since the epoch) at which peer certificates must be valid. Default
+   * Date.now (the monotonic `clock` has no calendar). Tests pin it to check fixed certificates.
+   */
+  readonly wallClock?: () => number;
 }
 
 export const DEFAULT_RETRANSMIT: RetransmitOptions = Object.freeze({ initialMs: 1000, maxMs: 60_000 });
@@ -31,11 +45,13 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 60_000;
 
 export interface ResolvedCommon {
   readonly suites: readonly CipherSuite[];
+  readonly groups: readonly EcdheCurve[];
   readonly clock: Clock;
   readonly retransmit: RetransmitOptions;
   readonly handshakeTimeoutMs: number;
   readonly ownsLower: boolean;
   readonly random: (n: number) => Uint8Array;
+  readonly wallClock: () => number;
   /** The worst record overhead among the configured suites (before a suite is negotiated). */
   readonly worstOverhead: number;
 }
@@ -45,13 +61,19 @@ export function resolveCommon(o: DtlsCommonOptions): ResolvedCommon {
   const retransmit = { ...DEFAULT_RETRANSMIT, ...o.retransmit };
   if (!(retransmit.initialMs > 0) || retransmit.maxMs < retransmit.initialMs) throw new RangeError("invalid retransmit timers");
   if (o.mtu !== undefined && !(o.mtu >= 64)) throw new RangeError("mtu must be at least 64 bytes");
+  const groups = o.groups ?? DEFAULT_GROUPS;
+  if (groups.length === 0 || groups.some((g) => !DEFAULT_GROUPS.includes(g))) {
+    throw new RangeError(`groups must be a non-empty list of ${DEFAULT_GROUPS.join(", ")}`);
+  }
   return {
     suites,
+    groups: [...new Set(groups)],
     clock: o.clock ?? systemClock,
     retransmit,
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
     ownsLower: o.ownsLower ?? true,
     random: o.random ?? randomBytes,
+    wallClock: o.wallClock ?? Date.now,
     worstOverhead: Math.max(...suites.map(recordOverhead)),
   };
 }

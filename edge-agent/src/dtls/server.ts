@@ -26,6 +26,7 @@ import { helloVerifyRequestRecord } from "./flights/index.js";
 import { CookieJar } from "./handshake/cookie.js";
 import { decodeHandshakeFragment } from "./handshake/header.js";
 import { decodeClientHello, type ClientHello } from "./handshake/messages/client-hello.js";
+import { resolveServerPki, type DtlsServerPki } from "./key-exchange/pki-options.js";
 import type { PskServerCredentials } from "./key-exchange/psk.js";
 import { flushSends, resolveCommon, type DtlsCommonOptions, type ResolvedCommon } from "./options.js";
 import { splitRecords, type RawRecord } from "./record/header.js";
@@ -34,6 +35,12 @@ import { newStats, type DtlsStats } from "./stats.js";
 export interface DtlsServerOptions extends DtlsCommonOptions {
   /** PSK credentials (see `pskTable` for a static table). Required for the PSK suites. */
   readonly psk?: PskServerCredentials;
+  /**
+   * Certificates (required for the ECDHE_ECDSA suites): our chain and key (or a chooser by SNI),
+   * and with `verifyPeer` the CAs and policy client certificates are checked against. With
+   * both `psk` and `pki` a client gets the suites its own credentials allow (as libcoap).
+   */
+  readonly pki?: DtlsServerPki;
   /** Most established sessions at once; hellos beyond it are dropped (default 10,000). */
   readonly maxSessions?: number;
   /** Most handshakes in progress at once (after the cookie exchange; default 1,000). */
@@ -80,7 +87,10 @@ export class DtlsServer implements DatagramEndpoint {
     this.#config = {
       suites: this.#common.suites,
       random: this.#common.random,
+      groups: this.#common.groups,
+      wallClock: this.#common.wallClock,
       ...(options.psk ? { serverPsk: options.psk } : {}),
+      ...(options.pki ? { serverPki: resolveServerPki(options.pki) } : {}),
     };
     this.#mtu = options.mtu;
     this.#maxSessions = options.maxSessions ?? 10_000;
@@ -140,6 +150,15 @@ export class DtlsServer implements DatagramEndpoint {
   updatePsk(psk: PskServerCredentials | undefined): void {
     const { serverPsk: _old, ...rest } = this.#config;
     this.#config = psk ? { ...rest, serverPsk: psk } : rest;
+  }
+
+  /**
+   * Replaces the certificates, CAs and policy for handshakes that start from now on (a SIGHUP
+   * reload, OpenThread SetCertificate); established sessions are not affected.
+   */
+  updatePki(pki: DtlsServerPki | undefined): void {
+    const { serverPki: _old, ...rest } = this.#config;
+    this.#config = pki ? { ...rest, serverPki: resolveServerPki(pki) } : rest;
   }
 
   /** Ends the peer's session (close_notify) and any handshake in progress with it. */

@@ -3,18 +3,21 @@
  * and handshake message parses with our codecs; the extended master secret derived from the PSK
  * equals OpenSSL's; both Finished verify; every epoch-1 record decrypts with our record layer,
  * and our sealing reproduces OpenSSL's records byte for byte. The client's datagrams are also
- * replayed into our server.
+ * replayed into our server; for ECDHE_ECDSA the recorded server flight drives our client and
+ * the recorded client flights drive our server, as far as foreign ephemeral keys allow.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ByteReader } from "../../../edge-agent/src/dtls/codec/bytes.js";
 import { ContentType, ExtensionType, HandshakeType, ProtocolVersion, TLS_EMPTY_RENEGOTIATION_INFO_SCSV } from "../../../edge-agent/src/dtls/constants.js";
 import { extendedMasterSecret, finishedVerifyData, keyBlock } from "../../../edge-agent/src/dtls/crypto/index.js";
-import { decodeHandshakeFragments, type HandshakeMessage } from "../../../edge-agent/src/dtls/handshake/header.js";
+import { decodeHandshakeFragments, encodeHandshakeFragment, type HandshakeFragment, type HandshakeMessage } from "../../../edge-agent/src/dtls/handshake/header.js";
 import { decodeClientHello, encodeClientHello } from "../../../edge-agent/src/dtls/handshake/messages/client-hello.js";
 import { findExtension } from "../../../edge-agent/src/dtls/handshake/messages/extensions.js";
 import { decodeHelloVerifyRequest } from "../../../edge-agent/src/dtls/handshake/messages/hello-verify-request.js";
-import { decodeServerHello } from "../../../edge-agent/src/dtls/handshake/messages/server-hello.js";
+import { decodeServerHello, encodeServerHello } from "../../../edge-agent/src/dtls/handshake/messages/server-hello.js";
+import { decodeCertificateRequest } from "../../../edge-agent/src/dtls/handshake/messages/certificate-request.js";
+import { decodeU16List } from "../../../edge-agent/src/dtls/handshake/messages/ecc-extensions.js";
 import { HandshakeReassembler } from "../../../edge-agent/src/dtls/handshake/reassembler.js";
 import { Transcript } from "../../../edge-agent/src/dtls/handshake/transcript.js";
 import { decodePskIdentity, pskPreMasterSecret } from "../../../edge-agent/src/dtls/key-exchange/psk.js";
@@ -23,7 +26,15 @@ import { RecordCipher } from "../../../edge-agent/src/dtls/record/record-cipher.
 import { CIPHER_SUITES, cipherSuiteById } from "../../../edge-agent/src/dtls/suites/cipher-suites.js";
 import { RecordLayer } from "../../../edge-agent/src/dtls/record/record-layer.js";
 import { HandshakeContext } from "../../../edge-agent/src/dtls/flights/context.js";
-import { DtlsServer, pskTable } from "../../../edge-agent/src/dtls/index.js";
+import { DtlsClient, DtlsError, DtlsServer, pskTable } from "../../../edge-agent/src/dtls/index.js";
+import {
+  decodeCertificateList,
+  generateTestPki,
+  loadCredentials,
+  loadTrustStore,
+  parseServerKeyExchange,
+  verifyServerKeyExchange,
+} from "../../../edge-agent/src/pki/index.js";
 import { MemoryNetwork } from "../../../edge-agent/src/transport/memory.js";
 import { FakeClock } from "../../../edge-agent/src/util/clock.js";
 import { hex, loadVector, TapEndpoint, text, toHex } from "./helpers.js";
@@ -38,6 +49,7 @@ interface CapturedHandshake {
   psk_hex?: string;
   psk_identity?: string;
   psk_identity_hint?: string;
+  ca_cert_pem?: string;
   server_cert_pem?: string;
   client_cert_pem?: string;
   datagrams: { from: "client" | "server"; hex: string }[];
@@ -91,8 +103,7 @@ function parse(t: CapturedHandshake): Parsed {
 }
 
 function ciphers(t: CapturedHandshake, serverRandom: Uint8Array, master: Uint8Array) {
-  // 0xC0AE (issue 4) is not in the table yet; its record protection is the same AES-128-CCM-8 row.
-  const suite = cipherSuiteById(parseInt(t.cipher_suite, 16)) ?? cipherSuiteById(0xc0a8)!;
+  const suite = cipherSuiteById(parseInt(t.cipher_suite, 16))!;
   const kb = keyBlock(master, serverRandom, hex(t.client_random), 40);
   return {
     client: new RecordCipher(suite, kb.subarray(0, 16), kb.subarray(32, 36)),
@@ -331,4 +342,169 @@ test("our handshake context derives OpenSSL's keys from the PSK transcript (EMS 
   const [fin] = decodeHandshakeFragments(plain);
   assert.equal(toHex(fin!.data), toHex(ctx.verifyData("client")));
   assert.equal(records.open(cf.header, cf.fragment), "replay", "the same record twice is a replay");
+});
+
+// ---- ECDHE_ECDSA: the recorded flights drive our engine ---------------------------------------
+
+/** Copies a datagram of epoch-0 handshake records, passing each message fragment through `edit`. */
+function rewriteHandshake(datagram: Uint8Array, edit: (f: HandshakeFragment) => Uint8Array | undefined): Uint8Array {
+  const w = new ByteWriter();
+  for (const r of splitRecords(datagram).records) {
+    const body = new ByteWriter();
+    for (const f of decodeHandshakeFragments(r.fragment)) {
+      const replaced = edit(f);
+      body.bytes(replaced ?? encodeHandshakeFragment(f.type, f.length, f.seq, f.offset, f.data));
+    }
+    const fragment = body.finish();
+    encodeRecordHeader(w, { ...r.header, length: fragment.length });
+    w.bytes(fragment);
+  }
+  return Uint8Array.from(w.finish());
+}
+
+/** Every handshake fragment (epoch 0) in some datagrams, in order. */
+function handshakeFragments(datagrams: readonly Uint8Array[]): HandshakeFragment[] {
+  return datagrams
+    .flatMap((d) => splitRecords(d).records)
+    .filter((r) => r.header.epoch === 0 && r.header.type === ContentType.handshake)
+    .flatMap((r) => decodeHandshakeFragments(r.fragment));
+}
+
+/** The vector's certificates are valid from 2026-11-22 for a year: judge them inside that year. */
+const VECTOR_TIME = () => Date.UTC(2027, 0, 1);
+
+test("OpenSSL ECDHE-ECDSA transcript: OpenSSL's server flight drives our client through certificate, signature and CertificateRequest checks", async () => {
+  const t = loadVector<CapturedHandshake>("dtls/openssl-ecdhe-ecdsa-aes128-ccm8.json");
+  const clock = new FakeClock();
+  const net = new MemoryNetwork(clock);
+  const fakeServer = new TapEndpoint(net.endpoint(5684));
+  const serverDatagrams = t.datagrams.filter((d) => d.from === "server").map((d) => hex(d.hex));
+  // Our device credentials (the vector has no private keys): OpenSSL's recorded server never sees them.
+  const own = generateTestPki({ devices: 1, server: false });
+  let outcome: unknown;
+  const settled = (): unknown => outcome;
+  DtlsClient.connect(net.endpoint(), fakeServer.local, {
+    clock,
+    random: () => hex(t.client_random), // OpenSSL signed the ServerKeyExchange over this client_random
+    wallClock: VECTOR_TIME,
+    pki: { credentials: loadCredentials(own.devices[0]!.chainPem, own.devices[0]!.keyPem), trust: loadTrustStore(t.ca_cert_pem!) },
+  }).then(
+    (c) => void (outcome = c),
+    (e: unknown) => void (outcome = e),
+  );
+  const deliver = (...datagrams: Uint8Array[]) => {
+    for (const d of datagrams) fakeServer.send(fakeServer.received[0]!.from, d);
+    clock.advance(1);
+  };
+  clock.advance(1);
+  const [hello1] = handshakeFragments([fakeServer.received[0]!.data]);
+  assert.equal(hello1!.type, HandshakeType.client_hello);
+  const offered = decodeClientHello(hello1!.data);
+  assert.ok(offered.cipherSuites.includes(0xc0ae));
+  assert.deepEqual(decodeU16List(findExtension(offered.extensions, ExtensionType.supported_groups)!.data, "groups"), [29, 23]);
+  assert.deepEqual(decodeU16List(findExtension(offered.extensions, ExtensionType.signature_algorithms)!.data, "sigalgs"), [0x0403]);
+
+  // HelloVerifyRequest → the ClientHello again, with OpenSSL's cookie.
+  deliver(serverDatagrams[0]!);
+  const [hello2] = handshakeFragments([fakeServer.received[1]!.data]);
+  const hvr = decodeHelloVerifyRequest(handshakeFragments([serverDatagrams[0]!])[0]!.data);
+  assert.equal(toHex(decodeClientHello(hello2!.data).cookie), toHex(hvr.cookie));
+
+  // The server's flight 4, fragments and retransmitted pieces as recorded. Its ServerHello
+  // answers session_ticket, which OpenSSL's client offered and ours never does: that one
+  // extension is removed. Nothing the signatures cover changes (client_random, server_random,
+  // ServerECDHParams, the certificates).
+  const flight4 = serverDatagrams.slice(1, 8).map((d) =>
+    rewriteHandshake(d, (f) => {
+      if (f.type !== HandshakeType.server_hello) return undefined;
+      const sh = decodeServerHello(f.data);
+      const body = encodeServerHello({ ...sh, extensions: sh.extensions.filter((e) => e.type !== ExtensionType.session_ticket) });
+      return encodeHandshakeFragment(f.type, body.length, f.seq, 0, body);
+    }),
+  );
+  deliver(...flight4);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(settled(), undefined, `still handshaking: ${String(settled())}`);
+
+  // Our flight 5 has the shape of OpenSSL's client's: Certificate, ClientKeyExchange, CertificateVerify (seq 2, 3, 4).
+  const ours = handshakeFragments(fakeServer.received.slice(2).map((r) => r.data));
+  const theirs = handshakeFragments([hex(t.datagrams[9]!.hex)]);
+  assert.deepEqual(ours.map((f) => [f.type, f.seq]), theirs.map((f) => [f.type, f.seq]));
+  const ourCerts = decodeCertificateList(ours[0]!.data);
+  assert.ok(ourCerts.ok);
+  assert.deepEqual(ourCerts.chainDer[0], own.devices[0]!.cert.der);
+  assert.equal(ours[1]!.data.length, 66, "ClientKeyExchange: a 65-byte uncompressed secp256r1 point, as the server's group");
+
+  // OpenSSL's Finished was made with other keys: it does not authenticate, and the handshake ends.
+  deliver(...serverDatagrams.slice(8));
+  await new Promise((r) => setImmediate(r)); // let the promise settle
+  const err = settled();
+  assert.ok(err instanceof DtlsError, String(err));
+  assert.equal(err.code, "bad_record_mac");
+});
+
+test("OpenSSL ECDHE-ECDSA transcript: OpenSSL's client hello and certificate flight drive our server", () => {
+  const t = loadVector<CapturedHandshake>("dtls/openssl-ecdhe-ecdsa-aes128-ccm8.json");
+  const clock = new FakeClock();
+  const net = new MemoryNetwork(clock);
+  const tap = new TapEndpoint(net.endpoint(5684));
+  const own = generateTestPki({ devices: 0 });
+  const serverCreds = loadCredentials(own.server!.chainPem, own.server!.keyPem);
+  const server = new DtlsServer(tap, {
+    clock,
+    wallClock: VECTOR_TIME,
+    pki: { credentials: serverCreds, trust: loadTrustStore(t.ca_cert_pem!), verifyPeer: true },
+  });
+  const failures: DtlsError[] = [];
+  server.onHandshakeFailed = (_p, e) => failures.push(e);
+  const client = net.endpoint(40001);
+  const clientDatagrams = t.datagrams.filter((d) => d.from === "client").map((d) => hex(d.hex));
+
+  // The first hello gets our HelloVerifyRequest; the second, re-made with our cookie, our flight 4.
+  client.send(tap.local, clientDatagrams[0]!);
+  clock.advance(1);
+  const cookie = decodeHelloVerifyRequest(handshakeFragments([tap.sent[0]!.data])[0]!.data).cookie;
+  client.send(
+    tap.local,
+    rewriteHandshake(clientDatagrams[1]!, (f) => {
+      const body = encodeClientHello({ ...decodeClientHello(f.data), cookie });
+      return encodeHandshakeFragment(f.type, body.length, f.seq, 0, body);
+    }),
+  );
+  clock.advance(1);
+  const flight4 = handshakeFragments(tap.sent.slice(1).map((s) => s.data));
+  assert.deepEqual(flight4.map((f) => [f.type, f.seq]), [
+    [HandshakeType.server_hello, 1],
+    [HandshakeType.certificate, 2],
+    [HandshakeType.server_key_exchange, 3],
+    [HandshakeType.certificate_request, 4],
+    [HandshakeType.server_hello_done, 5],
+  ]);
+  const sh = decodeServerHello(flight4[0]!.data);
+  assert.equal(sh.cipherSuite, 0xc0ae);
+  assert.deepEqual(sh.extensions.map((e) => e.type).sort((a, b) => a - b), [
+    ExtensionType.ec_point_formats,
+    ExtensionType.extended_master_secret,
+    ExtensionType.renegotiation_info,
+  ]);
+  // OpenSSL's client offered secp256r1 only (-groups P-256): the signed params say so, and verify with our certificate.
+  const ske = parseServerKeyExchange(flight4[2]!.data);
+  assert.ok(ske.ok);
+  assert.equal(ske.curve, "secp256r1");
+  assert.ok(verifyServerKeyExchange(ske, hex(t.client_random), sh.random, serverCreds.publicKey));
+  const cr = decodeCertificateRequest(flight4[3]!.data);
+  assert.deepEqual([...cr.certificateTypes], [64]);
+  assert.deepEqual(cr.signatureAlgorithms, [0x0403]);
+  assert.equal(cr.certificateAuthorities.length, 1, "the vector's CA, by name");
+
+  // OpenSSL's client flight 5: its certificate validates against the vector's CA and its ECDH
+  // point is accepted; its CertificateVerify signed OpenSSL's transcript, not ours: decrypt_error.
+  client.send(tap.local, clientDatagrams[2]!);
+  clock.advance(1);
+  assert.equal(failures.length, 1);
+  assert.equal(failures[0]!.code, "decrypt_error");
+  assert.match(failures[0]!.message, /CertificateVerify refused: bad-signature/);
+  const alert = splitRecords(tap.sent.at(-1)!.data).records[0]!;
+  assert.equal(alert.header.type, ContentType.alert);
+  assert.deepEqual([...alert.fragment], [2, 51], "fatal decrypt_error");
 });

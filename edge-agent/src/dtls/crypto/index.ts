@@ -1,7 +1,7 @@
 /**
  * The one crypto port of the DTLS engine (STYLE.md §8): AEAD record ciphers, the TLS 1.2
- * PRF and key schedule, HMAC and randomness. Nothing else under dtls/ imports node:crypto.
- * Issue 4 adds ECDH (P-256) and ECDSA here.
+ * PRF and key schedule, HMAC and randomness, ECDHE (secp256r1, x25519), ECDSA and X.509 chain
+ * validation (from pki/, see ecc.ts). Nothing else under dtls/ imports node:crypto or pki's crypto.
  */
 export { AeadCipher, type AeadAlgorithm } from "./aead.js";
 export {
@@ -17,3 +17,22 @@ export {
   VERIFY_DATA_LENGTH,
 } from "./prf.js";
 export { constantTimeEqual, HmacSha256Key, randomBytes } from "./random.js";
+export {
+  BAD_SIGNATURE_ALERT,
+  computePremaster,
+  curveFromId,
+  encodeClientEcdhPublic,
+  generateEcdheKeyPair,
+  NamedCurve,
+  parseClientEcdhPublic,
+  parseServerKeyExchange,
+  signCertificateVerify,
+  signServerKeyExchange,
+  validatePeerChain,
+  verifyCertificateVerify,
+  verifyServerKeyExchange,
+  type EcdheCurve,
+  type EcdheKeyPair,
+  type KeyObject,
+  type ValidationResult,
+} from "./ecc.js";

@@ -4,10 +4,12 @@
  */
 import { ANONYMOUS, type PeerIdentity } from "../../transport/types.js";
 import { HandshakeType } from "../constants.js";
-import { extendedMasterSecret, finishedVerifyData, keyBlock, masterSecret } from "../crypto/index.js";
+import { extendedMasterSecret, finishedVerifyData, keyBlock, masterSecret, type EcdheCurve } from "../crypto/index.js";
 import { Transcript } from "../handshake/transcript.js";
 import type { ClientHello } from "../handshake/messages/client-hello.js";
 import type { KeyExchange } from "../key-exchange/types.js";
+import type { EcdheState } from "../key-exchange/ecdhe-ecdsa.js";
+import type { ClientPkiConfig, ServerPkiConfig } from "../key-exchange/pki-options.js";
 import type { PskClientCredentials, PskServerCredentials } from "../key-exchange/psk.js";
 import { RecordCipher } from "../record/record-cipher.js";
 import type { RecordLayer } from "../record/record-layer.js";
@@ -24,7 +26,18 @@ export interface HandshakeConfig {
   readonly clientPsk?: PskClientCredentials;
   readonly pskHintCallback?: (hint: string) => PskClientCredentials | undefined;
   readonly sni?: string;
+  /** Server certificates (the ECDHE_ECDSA suites are available only with them). */
+  readonly serverPki?: ServerPkiConfig;
+  /** Client certificates / server validation; present (possibly anonymous) when ECDHE is offered. */
+  readonly clientPki?: ClientPkiConfig;
+  /** ECDHE groups in preference order (default DEFAULT_GROUPS). */
+  readonly groups?: readonly EcdheCurve[];
+  /** Calendar time for certificate validity (default Date.now). */
+  readonly wallClock?: () => number;
 }
+
+/** x25519 first, as OpenSSL orders them; secp256r1 is the curve every CoAP peer has (RFC 7252 §9.1.3.2). */
+export const DEFAULT_GROUPS: readonly EcdheCurve[] = Object.freeze(["x25519", "secp256r1"]);
 
 export class HandshakeContext {
   readonly transcript = new Transcript();
@@ -49,6 +62,10 @@ export class HandshakeContext {
   pskIdentityHint: string | undefined;
   pskIdentity: string | undefined;
   peerIdentity: PeerIdentity = ANONYMOUS;
+  /** The peer's leaf certificate (DER), when it sent one. */
+  peerCertificateDer: Uint8Array | undefined;
+  /** ECDHE_ECDSA: the key exchange's own state (key-exchange/ecdhe-ecdsa.ts). */
+  ecdhe: EcdheState | undefined;
 
   preMasterSecret: Uint8Array | undefined;
   /** RFC 7627 §3: the transcript hash through ClientKeyExchange. */

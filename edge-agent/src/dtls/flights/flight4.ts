@@ -1,7 +1,9 @@
 /**
  * Server flight 4: ServerHello, the key exchange's messages (PSK: ServerKeyExchange with the
- * hint, if configured), ServerHelloDone. Expects the client's flight 5: the key exchange's
- * messages (PSK: ClientKeyExchange), then ChangeCipherSpec and Finished in epoch 1.
+ * hint, if configured; ECDHE_ECDSA: Certificate, ServerKeyExchange, CertificateRequest),
+ * ServerHelloDone. Expects the client's flight 5: the key exchange's messages (PSK:
+ * ClientKeyExchange; ECDHE_ECDSA: Certificate, ClientKeyExchange, CertificateVerify), then
+ * ChangeCipherSpec and Finished in epoch 1.
  */
 import { DecodeError } from "../codec/bytes.js";
 import { HandshakeType, ProtocolVersion } from "../constants.js";

@@ -1,5 +1,6 @@
 /**
- * Client flight 5: the key exchange's messages (PSK: ClientKeyExchange with the identity),
+ * Client flight 5: the key exchange's messages (PSK: ClientKeyExchange with the identity;
+ * ECDHE_ECDSA: [Certificate] ClientKeyExchange [CertificateVerify]),
  * ChangeCipherSpec, Finished (epoch 1). Expects the server's ChangeCipherSpec and Finished
  * (flight 6), tolerating a NewSessionTicket before it.
  */

@@ -20,7 +20,10 @@
  *                                         <-------   Finished
  *            Application Data             <------>   Application Data
  *
- *   * issue 4 (ECDHE_ECDSA).  † PSK: only with an identity hint.
+ *   * ECDHE_ECDSA (key-exchange/ecdhe-ecdsa.ts): Certificate and ServerKeyExchange always;
+ *     CertificateRequest when the server verifies clients; the client's Certificate only when
+ *     asked (possibly empty), its CertificateVerify only after a non-empty Certificate.
+ *   † PSK: only with an identity hint.
  *
  * Each flight has `generate` (what we send), `expect` (what we wait for, as data), `handle` and
  * `next`. Flight 2 is not in the table: the server answers it before any state exists

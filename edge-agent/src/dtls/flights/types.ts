@@ -1,7 +1,7 @@
 /**
  * The vocabulary of flights: what a flight sends, and what it expects back — as data
- * (STYLE.md §3, after Californium's HandshakeState), so issue 4's certificate messages are rows,
- * not new branches.
+ * (STYLE.md §3, after Californium's HandshakeState), so the certificate messages of ECDHE_ECDSA
+ * are rows, not new branches.
  */
 import type { HandshakeMessage } from "../handshake/header.js";
 import type { HandshakeContext } from "./context.js";

@@ -5,8 +5,8 @@
  * HelloVerifyRequest; a stateless server starts at the ClientHello with the cookie).
  *
  * Messages are kept (not only a running hash): Finished hashes the transcript minus itself,
- * extended_master_secret hashes through ClientKeyExchange, and issue 4's CertificateVerify
- * signs the concatenation.
+ * extended_master_secret hashes through ClientKeyExchange, and CertificateVerify signs the
+ * messages before it.
  */
 import { sha256 } from "../crypto/index.js";
 import { encodeWholeMessage } from "./header.js";
@@ -29,6 +29,11 @@ export class Transcript {
   /** SHA-256 over the first `count` messages (default: all). */
   hash(count = this.#messages.length): Uint8Array {
     return sha256(...this.#messages.slice(0, count));
+  }
+
+  /** The first `count` messages, in order (signed as one stream, without concatenating). */
+  messages(count = this.#messages.length): readonly Uint8Array[] {
+    return this.#messages.slice(0, count);
   }
 
   /** The concatenated messages (for signatures over handshake_messages). */

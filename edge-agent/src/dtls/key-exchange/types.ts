@@ -5,9 +5,9 @@
  *   server flight 4:  ServerHello  [ serverFlight: Certificate, ServerKeyExchange, CertificateRequest ]  ServerHelloDone
  *   client flight 5:  [ clientFlight: Certificate, ClientKeyExchange, CertificateVerify ]  ChangeCipherSpec  Finished
  *
- * PSK (RFC 4279) uses only ServerKeyExchange (the optional hint) and ClientKeyExchange (the
- * identity). ECDHE_ECDSA (issue 4) is another module with the certificate messages in the same
- * slots.
+ * PSK (RFC 4279, psk.ts) uses only ServerKeyExchange (the optional hint) and ClientKeyExchange
+ * (the identity). ECDHE_ECDSA (ecdhe-ecdsa.ts) puts the certificate messages in the same slots
+ * and negotiates groups, point formats and signature algorithms through the hello hooks.
  */
 import type { HandshakeMessage } from "../handshake/header.js";
 import type { Extension } from "../handshake/messages/extensions.js";

@@ -29,11 +29,19 @@ function aeadSuite(id: number, name: string, keyExchange: KeyExchangeName, aead:
   return Object.freeze({ id, name, keyExchange, aead, keyLength: 16, fixedIvLength: 4, explicitNonceLength: 8, tagLength, prfHash: "sha256" });
 }
 
-/** Every suite the engine implements, in our default preference order. */
+/**
+ * Every suite the engine implements, in our default preference order: the 8-byte-tag CCM
+ * suites CoAP mandates first (RFC 7252 §9.1.3.1 PSK, §9.1.3.3 certificates), then full-tag CCM,
+ * then GCM for peers without CCM. An endpoint offers and accepts only the rows whose key
+ * exchange it holds credentials for, so PSK and certificates can be configured together.
+ */
 export const CIPHER_SUITES: readonly CipherSuite[] = Object.freeze([
   aeadSuite(0xc0a8, "TLS_PSK_WITH_AES_128_CCM_8", "psk", "aes-128-ccm", 8), // RFC 6655; CoAP's mandatory PSK suite (RFC 7252 §9.1.3.1)
+  aeadSuite(0xc0ae, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8", "ecdhe_ecdsa", "aes-128-ccm", 8), // RFC 7251; CoAP's certificate suite (RFC 7252 §9.1.3.3)
   aeadSuite(0xc0a4, "TLS_PSK_WITH_AES_128_CCM", "psk", "aes-128-ccm", 16), // RFC 6655
+  aeadSuite(0xc0ac, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM", "ecdhe_ecdsa", "aes-128-ccm", 16), // RFC 7251
   aeadSuite(0x00a8, "TLS_PSK_WITH_AES_128_GCM_SHA256", "psk", "aes-128-gcm", 16), // RFC 5487
+  aeadSuite(0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ecdhe_ecdsa", "aes-128-gcm", 16), // RFC 5289
 ]);
 
 /** Suite ids by name, for configuration and tests. */
@@ -41,6 +49,9 @@ export const CipherSuiteId = {
   TLS_PSK_WITH_AES_128_CCM_8: 0xc0a8,
   TLS_PSK_WITH_AES_128_CCM: 0xc0a4,
   TLS_PSK_WITH_AES_128_GCM_SHA256: 0x00a8,
+  TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8: 0xc0ae,
+  TLS_ECDHE_ECDSA_WITH_AES_128_CCM: 0xc0ac,
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 0xc02b,
 } as const;
 
 const byId = new Map(CIPHER_SUITES.map((s) => [s.id, s]));
