@@ -120,6 +120,12 @@ function emptyMessage(type: MessageType, messageId: number): Uint8Array {
   return b;
 }
 
+/** A caller-chosen message ID (1..65535), or undefined when absent or 0 ("assign one"). */
+function callerMessageId(message: { readonly messageId?: number }): number | undefined {
+  const id = message.messageId;
+  return id !== undefined && Number.isInteger(id) && id > 0 && id <= 0xffff ? id : undefined;
+}
+
 /** Owner of separate responses we send as server: their outcome needs no action. */
 const FIRE_AND_FORGET: TransmissionOwner<undefined> = {
   onAcknowledged() {},
@@ -383,14 +389,16 @@ export class MessageLayer {
    * Sends a CON with a fresh message ID and retransmits it (ACK_TIMEOUT × random factor,
    * doubling, MAX_RETRANSMIT times) until ACK, RST or give-up, reported to `owner`.
    * At most NSTART CONs are outstanding per peer; later ones queue (§4.7).
+   * A non-zero `message.messageId` is used as given (OpenThread's otCoapSecureSendRequest:
+   * "if Message Id was not set in the header (equal to 0)" one is assigned).
    */
   sendConfirmable<C>(
     peer: PeerAddress,
-    message: Omit<CoapMessage, "messageId">,
+    message: Omit<CoapMessage, "messageId"> & { readonly messageId?: number },
     owner: TransmissionOwner<C>,
     context: C,
   ): Transmission<C> {
-    const messageId = this.#ids.next();
+    const messageId = callerMessageId(message) ?? this.#ids.next();
     const bytes = encodeMessage({ ...message, type: MessageType.CON, messageId });
     const tx = new Transmission<C>(peer, messageId, bytes, owner, context, exchangeKey(peer, messageId));
     if (this.#closed) {
@@ -411,9 +419,9 @@ export class MessageLayer {
     return tx;
   }
 
-  /** Sends a NON message with a fresh message ID; returns that ID. */
-  sendNonConfirmable(peer: PeerAddress, message: Omit<CoapMessage, "messageId">): number {
-    const messageId = this.#ids.next();
+  /** Sends a NON message with a fresh message ID (or the caller's non-zero one); returns that ID. */
+  sendNonConfirmable(peer: PeerAddress, message: Omit<CoapMessage, "messageId"> & { readonly messageId?: number }): number {
+    const messageId = callerMessageId(message) ?? this.#ids.next();
     this.#send(peer, encodeMessage({ ...message, type: MessageType.NON, messageId }));
     return messageId;
   }

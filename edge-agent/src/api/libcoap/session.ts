@@ -1,0 +1,559 @@
+/**
+ * libcoap's client endpoint API (man coap_endpoint_client): coap_new_client_session,
+ * coap_new_client_session_psk2, coap_new_client_session_pki, coap_session_set_mtu,
+ * coap_session_max_pdu_size, coap_session_reference / coap_session_release — as a
+ * `CoapSession` over the edge agent's transports:
+ *
+ *   proto  server address        transport                                  set up by
+ *   udp    IP + port (0: 5683)   UdpEndpoint (local_if: bind address/port)  newClientSession
+ *   udp    { path } (AF_UNIX)    UnixDgramEndpoint on local_if's path       newClientSession
+ *   dtls   IP + port (0: 5684)   DtlsClient over a UdpEndpoint              …Psk / …Pki / anonymous
+ *   tcp    IP + port / { path }  RFC 8323 over node:net (Unix stream)       newClientSession
+ *   tls    IP + port (0: 5684)   RFC 8323 over node:tls                     …Psk / …Pki
+ *   ws/wss IP + port (80 / 443)  RFC 8323 §4 over `ws`                      newClientSession / …Pki
+ *
+ * Unlike libcoap (which returns the session at once and connects lazily), the promise resolves
+ * once the session can carry requests (handshake / CSM done), and rejects with a
+ * CoapSessionError instead of returning NULL.
+ *
+ * MTU (coap_session_set_mtu, default 1152) is the largest datagram payload: the max PDU is the
+ * MTU over UDP, the MTU minus the DTLS record overhead (29 bytes with CCM_8), and the MTU minus
+ * the RFC 8323 length-field bytes over the reliable transports (libcoap's formula). Block-wise
+ * transfers size their blocks to it.
+ */
+import { lookup as dnsLookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import {
+  MessageType,
+  OptionNumber,
+  codeToString,
+  getUintOption,
+  methodFromName,
+  stringOption,
+  szxFromSize,
+  uintOption,
+  utf8Encode,
+  type CoapOption,
+} from "@coaps-edge/shared";
+import { DEFAULT_BLOCKWISE } from "../../coap/blockwise.js";
+import { DEFAULT_TOKEN_LENGTH, transmissionTimes, type TransmissionParameters } from "../../coap/constants.js";
+import { MessageLayer } from "../../coap/message-layer.js";
+import { TokenGenerator } from "../../coap/tokens.js";
+import { blockwiseRequest } from "../../client/blockwise-transfer.js";
+import type { CoapClientResponse } from "../../client/client.js";
+import { CoapClientError } from "../../client/errors.js";
+import { Exchanges } from "../../client/exchanges.js";
+import { DtlsClient, type DtlsClientOptions } from "../../dtls/client.js";
+import type { SessionInfo } from "../../dtls/connection.js";
+import { DtlsError } from "../../dtls/errors.js";
+import { connectTcp } from "../../transport/tcp.js";
+import { connectTls, type TlsConnectOptions } from "../../transport/tls.js";
+import type { DatagramEndpoint, DatagramHandler, PeerAddress } from "../../transport/types.js";
+import { UdpEndpoint } from "../../transport/udp.js";
+import { connectUnix } from "../../transport/unix.js";
+import { UnixDgramEndpoint } from "../../transport/unix-dgram.js";
+import { connectWs } from "../../transport/ws.js";
+import {
+  certificateSuiteId,
+  coapDtlsIsSupported,
+  coapTcpIsSupported,
+  coapTlsIsSupported,
+  coapWsIsSupported,
+  coapWssIsSupported,
+} from "../support.js";
+import { unixDgramIsSupported, unixStreamIsSupported } from "../../transport/support.js";
+import type { CoapContext } from "./context.js";
+import { cpskOptions, pkiOptions } from "./credentials.js";
+import { CoapSessionError } from "./errors.js";
+import {
+  COAP_BLOCK_USE_LIBCOAP,
+  defaultPortFor,
+  type CoapAddress,
+  type CoapDtlsCpsk,
+  type CoapDtlsPki,
+  type CoapProto,
+  type CoapSessionRequest,
+} from "./types.js";
+
+/** libcoap's COAP_DEFAULT_MTU. */
+export const COAP_DEFAULT_MTU = 1152;
+
+/** Where a session goes (coap_new_client_session's local_if, server, proto) and session-level settings. */
+export interface CoapSessionSetup {
+  /** local_if: the source address/port to bind; for AF_UNIX datagram sessions a unique socket path (required). */
+  readonly local?: CoapAddress;
+  /** The server; port 0 means the protocol's default port. */
+  readonly server: CoapAddress;
+  readonly proto: CoapProto;
+  /** Session-level transmission parameters (override the context's). */
+  readonly transmission?: Partial<TransmissionParameters>;
+  /** Session-level block mode (overrides coap_context_set_block_mode's). */
+  readonly blockMode?: number;
+  /** Initial MTU (default 1152). */
+  readonly mtu?: number;
+}
+
+type Credentials =
+  | { readonly kind: "none" }
+  | { readonly kind: "psk"; readonly setup: CoapDtlsCpsk }
+  | { readonly kind: "pki"; readonly setup: CoapDtlsPki };
+
+/**
+ * coap_new_client_session: a session without credentials of its own. DTLS/TLS use the
+ * context's PSK, else its PKI; with neither, DTLS is ANONYMOUS (ECDHE, no client certificate,
+ * the server NOT verified — encrypted, not authenticated) and TLS fails "bad-credentials".
+ */
+export function newClientSession(ctx: CoapContext, setup: CoapSessionSetup): Promise<CoapSession> {
+  const creds: Credentials = ctx.psk ? { kind: "psk", setup: ctx.psk } : ctx.pki ? { kind: "pki", setup: ctx.pki } : { kind: "none" };
+  return openSession(ctx, setup, creds);
+}
+
+/** coap_new_client_session_psk2: identity + key, identity-hint callback, client SNI (DTLS or TLS). */
+export function newClientSessionPsk(ctx: CoapContext, setup: CoapSessionSetup, psk: CoapDtlsCpsk): Promise<CoapSession> {
+  return openSession(ctx, setup, { kind: "psk", setup: psk });
+}
+
+/** coap_new_client_session_pki: certificates (PEM files, PEM buffers, DER) and the validation knobs. */
+export function newClientSessionPki(ctx: CoapContext, setup: CoapSessionSetup, pki: CoapDtlsPki): Promise<CoapSession> {
+  return openSession(ctx, setup, { kind: "pki", setup: pki });
+}
+
+/** A datagram endpoint whose max message size is the session's MTU (coap_session_set_mtu). */
+class MtuEndpoint implements DatagramEndpoint {
+  onDatagram: DatagramHandler = () => {};
+
+  constructor(
+    readonly inner: DatagramEndpoint,
+    readonly mtu: () => number,
+  ) {
+    inner.onDatagram = (d, p, i) => this.onDatagram(d, p, i);
+  }
+
+  get scheme(): "coap" | "coaps" {
+    return this.inner.scheme;
+  }
+
+  get local(): PeerAddress {
+    return this.inner.local;
+  }
+
+  send(peer: PeerAddress, data: Uint8Array): void {
+    this.inner.send(peer, data);
+  }
+
+  maxMessageSize(): number {
+    return this.mtu();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** What a concrete transport gives the session. */
+interface Transport {
+  readonly layer: MessageLayer;
+  readonly local: PeerAddress;
+  readonly dtls?: DtlsClient;
+  /** Closes the transport (close_notify / Release / socket close). */
+  close(): Promise<void>;
+}
+
+async function resolveServer(ctx: CoapContext, setup: CoapSessionSetup): Promise<PeerAddress> {
+  const s = setup.server;
+  if ("path" in s) {
+    if (s.path === "") throw new CoapSessionError("bad-address", "empty AF_UNIX path");
+    return { address: s.path, port: 0, family: "Unix" };
+  }
+  if (!Number.isInteger(s.port) || s.port < 0 || s.port > 0xffff) throw new CoapSessionError("bad-address", `bad port ${s.port}`);
+  const port = s.port === 0 ? defaultPortFor(setup.proto) : s.port;
+  const host = s.address.startsWith("[") ? s.address.slice(1, -1) : s.address;
+  const v = isIP(host.split("%")[0] ?? host);
+  if (v !== 0) return { address: host, port, family: v === 6 ? "IPv6" : "IPv4" };
+  try {
+    const r = await (ctx.lookup ?? dnsLookup)(host);
+    return { address: r.address, port, family: r.family === 6 ? "IPv6" : "IPv4" };
+  } catch (e) {
+    throw new CoapSessionError("bad-address", `cannot resolve ${host}`, { cause: e });
+  }
+}
+
+function checkLocal(local: CoapAddress | undefined, server: PeerAddress, proto: CoapProto): void {
+  if (!local) {
+    // A datagram socket needs a path of its own for the server to answer to (a stream does not).
+    if (server.family === "Unix" && proto === "udp") throw new CoapSessionError("bad-address", "an AF_UNIX datagram session needs local_if: a unique path of its own");
+    return;
+  }
+  const localUnix = "path" in local;
+  if (localUnix !== (server.family === "Unix")) throw new CoapSessionError("bad-address", "local_if and server must be of the same address family");
+  if (!localUnix) {
+    const v = isIP(local.address.split("%")[0] ?? local.address);
+    if (v === 0) throw new CoapSessionError("bad-address", `local_if ${local.address} is not an address literal`);
+    if ((v === 6) !== (server.family === "IPv6")) throw new CoapSessionError("bad-address", "local_if and server must be of the same address family");
+  }
+}
+
+function supported(proto: CoapProto, server: PeerAddress): void {
+  const unix = server.family === "Unix";
+  const ok =
+    proto === "udp"
+      ? !unix || unixDgramIsSupported()
+      : proto === "dtls"
+        ? !unix && coapDtlsIsSupported()
+        : proto === "tcp"
+          ? (unix ? unixStreamIsSupported() : coapTcpIsSupported())
+          : proto === "tls"
+            ? !unix && coapTlsIsSupported()
+            : proto === "ws"
+              ? !unix && coapWsIsSupported()
+              : !unix && coapWssIsSupported();
+  if (!ok) throw new CoapSessionError("not-supported", `COAP_PROTO_${proto.toUpperCase()}${unix ? " over AF_UNIX" : ""} is not supported in this build`);
+}
+
+async function openSession(ctx: CoapContext, setup: CoapSessionSetup, creds: Credentials): Promise<CoapSession> {
+  if (ctx.freed) throw new CoapSessionError("released", "the context was freed");
+  const server = await resolveServer(ctx, setup);
+  supported(setup.proto, server);
+  checkLocal(setup.local, server, setup.proto);
+  if (creds.kind !== "none" && (setup.proto === "udp" || setup.proto === "tcp" || setup.proto === "ws")) {
+    // libcoap ignores credentials for unencrypted protocols; so do we.
+    creds = { kind: "none" };
+  }
+  const mtu = setup.mtu ?? COAP_DEFAULT_MTU;
+  if (!(mtu >= 64 && mtu <= 65535)) throw new CoapSessionError("bad-address", `MTU ${mtu} is not 64..65535`);
+  const transmission = { ...ctx.transmission, ...setup.transmission };
+  const session = new CoapSession(ctx, setup.proto, server, mtu, setup.blockMode ?? ctx.blockMode, transmission);
+  const transport = await connect(ctx, setup, server, creds, session, transmission);
+  session.attach(transport);
+  try {
+    ctx.addSession(session);
+  } catch (e) {
+    await session.close();
+    throw e;
+  }
+  return session;
+}
+
+async function bindUdp(local: CoapAddress | undefined, server: PeerAddress): Promise<DatagramEndpoint> {
+  try {
+    if (server.family === "Unix") return await UnixDgramEndpoint.bind({ path: (local as { path: string }).path });
+    const l = local as { address: string; port: number } | undefined;
+    return await UdpEndpoint.bind({ address: l?.address ?? (server.family === "IPv6" ? "::" : "0.0.0.0"), port: l?.port ?? 0 });
+  } catch (e) {
+    throw new CoapSessionError("bind-failed", `cannot bind local_if: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+async function connect(
+  ctx: CoapContext,
+  setup: CoapSessionSetup,
+  server: PeerAddress,
+  creds: Credentials,
+  session: CoapSession,
+  transmission: Partial<TransmissionParameters>,
+): Promise<Transport> {
+  const clock = ctx.clock;
+  const local = setup.local && !("path" in setup.local) ? setup.local : undefined;
+  const host = "address" in setup.server ? setup.server.address : undefined;
+  switch (setup.proto) {
+    case "udp": {
+      const ep = new MtuEndpoint(await bindUdp(setup.local, server), () => session.mtu);
+      return { layer: new MessageLayer(ep, { clock, transmission }), local: ep.local, close: () => ep.close() };
+    }
+    case "dtls": {
+      const options = dtlsOptions(ctx, creds);
+      const udp = new MtuEndpoint(await bindUdp(setup.local, server), () => session.mtu);
+      let dtls: DtlsClient;
+      try {
+        dtls = await DtlsClient.connect(udp, server, { ...options, clock, handshakeTimeoutMs: ctx.connectTimeoutMs });
+      } catch (e) {
+        await udp.close();
+        if (e instanceof DtlsError) throw new CoapSessionError("handshake-failed", `DTLS handshake with ${server.address}:${server.port} failed: ${e.message}`, { cause: e });
+        throw new CoapSessionError("bad-credentials", (e as Error).message, { cause: e });
+      }
+      dtls.onClose = () => session.transportClosed();
+      return { layer: new MessageLayer(dtls, { clock, transmission }), local: dtls.local, dtls, close: () => dtls.close() };
+    }
+    default: {
+      const common = {
+        address: server,
+        ...(local ? { localAddress: local.address, localPort: local.port } : {}),
+        clock,
+        connectTimeoutMs: ctx.connectTimeoutMs,
+        onClosed: () => session.transportClosed(),
+      };
+      const tlsCreds = setup.proto === "tls" || setup.proto === "wss" ? tlsOptions(ctx, creds, setup.proto) : {};
+      try {
+        const layer =
+          setup.proto === "tcp"
+            ? server.family === "Unix"
+              ? await connectUnix(common)
+              : await connectTcp(common)
+            : setup.proto === "tls"
+              ? await connectTls({ ...common, ...tlsCreds, ...(host !== undefined ? { host } : {}) })
+              : await connectWs({ ...common, ...tlsCreds, ...(host !== undefined ? { host } : {}), secure: setup.proto === "wss" });
+        return { layer, local: layer.endpoint.local, close: () => layer.endpoint.close() };
+      } catch (e) {
+        if (e instanceof CoapSessionError) throw e;
+        throw new CoapSessionError("connect-failed", `cannot connect COAP_PROTO_${setup.proto.toUpperCase()} to ${server.address}:${server.port}: ${(e as Error).message}`, { cause: e });
+      }
+    }
+  }
+}
+
+function dtlsOptions(ctx: CoapContext, creds: Credentials): DtlsClientOptions {
+  switch (creds.kind) {
+    case "psk":
+      return cpskOptions(creds.setup);
+    case "pki":
+      return pkiOptions(creds.setup, ctx.rootCas);
+    case "none":
+      // No psk, no pki: the DTLS engine's anonymous ECDHE client (needs the certificate suites).
+      if (certificateSuiteId() === undefined) {
+        throw new CoapSessionError("not-supported", "anonymous DTLS needs the ECDHE key exchange, which this DTLS engine does not have yet");
+      }
+      return {};
+  }
+}
+
+function tlsOptions(ctx: CoapContext, creds: Credentials, proto: CoapProto): Pick<TlsConnectOptions, "psk" | "certificate" | "trust" | "policy" | "sni"> {
+  switch (creds.kind) {
+    case "psk": {
+      const o = cpskOptions(creds.setup);
+      return { psk: o.psk, ...(o.sni !== undefined ? { sni: o.sni } : {}) };
+    }
+    case "pki": {
+      const { pki, sni } = pkiOptions(creds.setup, ctx.rootCas);
+      return {
+        ...(pki.credentials ? { certificate: pki.credentials } : {}),
+        ...(pki.trust ? { trust: pki.trust } : {}),
+        ...(pki.policy ? { policy: pki.policy } : {}),
+        ...(sni !== undefined ? { sni } : {}),
+      };
+    }
+    case "none":
+      // Like anonymous DTLS: encrypted, the server's certificate not verified.
+      if (proto === "wss" || proto === "tls") return { policy: { verifyPeerCert: false } };
+      return {};
+  }
+}
+
+/** libcoap's COAP_MAX_MESSAGE_SIZE_TCP0/8/16: where the RFC 8323 Len field grows. */
+const TCP0 = 12;
+const TCP8 = 268;
+const TCP16 = 65804;
+
+/**
+ * A client session (coap_session_t). Created with a reference count of 1; `reference()` adds
+ * one, `release()` drops one and at 0 closes the session (close_notify for DTLS/TLS, Release
+ * for TCP, socket closed, an AF_UNIX local path removed) and frees all its state.
+ */
+export class CoapSession {
+  readonly #exchanges: Exchanges;
+  readonly #tokens = new TokenGenerator();
+  #transport: Transport | undefined;
+  #refs = 1;
+  #mtu: number;
+  #state: "connecting" | "established" | "closed" | "released" = "connecting";
+  #closing: Promise<void> | undefined;
+
+  /** @internal use newClientSession*. */
+  constructor(
+    readonly context: CoapContext,
+    readonly proto: CoapProto,
+    /** The server's transport address (default port filled in). */
+    readonly server: PeerAddress,
+    mtu: number,
+    readonly blockMode: number,
+    readonly transmission: Partial<TransmissionParameters>,
+  ) {
+    this.#mtu = mtu;
+    this.#exchanges = new Exchanges(context.clock);
+  }
+
+  /** @internal */
+  attach(transport: Transport): void {
+    this.#transport = transport;
+    transport.layer.responseSink = this.#exchanges;
+    this.#state = "established";
+  }
+
+  /** @internal The transport went away (peer close_notify, connection closed). */
+  transportClosed(): void {
+    if (this.#state !== "established") return;
+    this.#state = "closed";
+    const t = this.#transport;
+    if (t) this.#exchanges.abortAll(t.layer);
+  }
+
+  /** "established", "closed" (the peer ended it), or "released". */
+  get state(): "connecting" | "established" | "closed" | "released" {
+    return this.#state;
+  }
+
+  /** The bound local address (for AF_UNIX: the session's own path). */
+  get local(): PeerAddress | undefined {
+    return this.#transport?.local;
+  }
+
+  /** What the DTLS handshake negotiated (DTLS sessions only). */
+  get dtlsSession(): SessionInfo | undefined {
+    return this.#transport?.dtls?.sessionInfo();
+  }
+
+  /** The current reference count. */
+  get refCount(): number {
+    return this.#refs;
+  }
+
+  /** coap_session_reference: one more reference; returns the session. */
+  reference(): this {
+    if (this.#state === "released") throw new CoapSessionError("released", "the session was released");
+    this.#refs++;
+    return this;
+  }
+
+  /**
+   * coap_session_release: one reference less; at 0 the session is closed and freed (see the
+   * class comment) and its requests in flight fail with CoapClientError "closed". Resolves
+   * once closed (at once while references remain); a no-op after the last release.
+   */
+  async release(): Promise<void> {
+    if (this.#state === "released") return;
+    if (--this.#refs > 0) return;
+    await this.close();
+  }
+
+  /** @internal Closes regardless of references (coap_free_context). */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#refs = 0;
+    this.#state = "released";
+    this.context.removeSession(this);
+    const t = this.#transport;
+    this.#exchanges.abortAll();
+    this.#closing = (async () => {
+      if (!t) return;
+      t.layer.close();
+      await t.close();
+    })();
+    return this.#closing;
+  }
+
+  /** The MTU: the largest datagram payload (UDP/DTLS) or the block-sizing limit (reliable). */
+  get mtu(): number {
+    return this.#mtu;
+  }
+
+  /** coap_session_set_mtu (default 1152); takes effect for the next message. */
+  setMtu(mtu: number): void {
+    if (!Number.isInteger(mtu) || mtu < 64 || mtu > 65535) throw new RangeError("MTU must be an integer 64..65535");
+    this.#mtu = mtu;
+  }
+
+  /** coap_session_max_pdu_size: the largest CoAP message this session sends. */
+  maxPduSize(): number {
+    const t = this.#transport;
+    switch (this.proto) {
+      case "udp":
+        return this.#mtu;
+      case "dtls":
+        return t?.dtls ? t.dtls.maxMessageSize() : this.#mtu;
+      default: {
+        // libcoap coap_session_max_pdu_size for reliable protocols: the MTU less the Len field.
+        const m = this.#mtu;
+        const framed = m <= 2 ? 0 : m <= TCP0 + 2 ? m - 2 : m <= TCP8 + 3 ? m - 3 : m <= TCP16 + 4 ? m - 4 : m - 6;
+        const peerMax = t ? t.layer.maxMessageSize(this.server) : framed;
+        return Math.min(framed, peerMax);
+      }
+    }
+  }
+
+  /**
+   * Sends a request and resolves with the response. With COAP_BLOCK_USE_LIBCOAP in the block
+   * mode, bodies larger than the PDU go out in Block1 blocks and a Block2 response is fetched
+   * whole (COAP_BLOCK_SINGLE_BODY); without it, one message goes out and the response comes
+   * back as it is. Rejects with CoapSessionError "released" after release, CoapClientError
+   * otherwise ("timeout", "reset", "closed", "bad-request").
+   */
+  async request(req: CoapSessionRequest): Promise<CoapClientResponse> {
+    const t = this.#transport;
+    if (this.#state === "released" || !t) throw new CoapSessionError("released", "the session was released");
+    if (this.#state === "closed") throw new CoapClientError("closed", "the session was closed by the peer");
+    const method = methodCode(req.method);
+    const options: CoapOption[] = [];
+    if (req.uriHost !== undefined) options.push(stringOption(OptionNumber.UriHost, req.uriHost));
+    const path = req.path === undefined ? [] : typeof req.path === "string" ? req.path.split("/").filter((s) => s !== "") : req.path;
+    for (const seg of path) options.push(stringOption(OptionNumber.UriPath, seg));
+    const query = req.query === undefined ? [] : typeof req.query === "string" ? req.query.replace(/^\?/, "").split("&").filter((q) => q !== "") : req.query;
+    for (const q of query) options.push(stringOption(OptionNumber.UriQuery, q));
+    if (req.contentFormat !== undefined) options.push(uintOption(OptionNumber.ContentFormat, req.contentFormat));
+    if (req.accept !== undefined) options.push(uintOption(OptionNumber.Accept, req.accept));
+    if (req.options) options.push(...req.options);
+    const payload = req.payload === undefined ? new Uint8Array(0) : typeof req.payload === "string" ? utf8Encode(req.payload) : req.payload;
+    const tokenLength = req.token?.length ?? DEFAULT_TOKEN_LENGTH;
+    if (tokenLength > 8) throw new CoapClientError("bad-request", "token longer than 8 bytes");
+    const type = req.confirmable === false ? MessageType.NON : MessageType.CON;
+    const timeoutMs = req.timeoutMs ?? this.context.requestTimeoutMs ?? transmissionTimes(this.transmission).maxTransmitWaitMs;
+    const deadline = this.context.clock.now() + timeoutMs;
+    const send = (opts: CoapOption[], body: Uint8Array) =>
+      this.#exchanges.send(t.layer, this.server, { type, code: method, token: req.token ?? this.#tokens.next(tokenLength), options: opts, payload: body }, deadline);
+
+    if ((this.blockMode & COAP_BLOCK_USE_LIBCOAP) === 0) {
+      if (payload.length + 64 > this.maxPduSize() && payload.length > 0) {
+        throw new CoapClientError("bad-request", `the body (${payload.length} bytes) does not fit one PDU of ${this.maxPduSize()}; set COAP_BLOCK_USE_LIBCOAP`);
+      }
+      const r = await send(options, payload);
+      return {
+        code: r.message.code,
+        codeText: codeToString(r.message.code),
+        options: r.message.options,
+        payload: r.message.payload,
+        contentFormat: getUintOption(r.message, OptionNumber.ContentFormat),
+        peer: r.peer,
+        identity: r.identity,
+        messages: 1,
+      };
+    }
+    let szx = DEFAULT_BLOCKWISE.preferredSzx;
+    if (req.blockSize !== undefined) {
+      try {
+        szx = szxFromSize(req.blockSize);
+      } catch {
+        throw new CoapClientError("bad-request", `block size ${req.blockSize} is not 16..1024, a power of two`);
+      }
+    }
+    const result = await blockwiseRequest(
+      {
+        method,
+        options,
+        payload,
+        tokenLength,
+        maxMessageSize: this.maxPduSize(),
+        szx,
+        explicitBlockSize: req.blockSize !== undefined,
+        block2Start: 0,
+        maxBodyBytes: 16 * 1024 * 1024,
+      },
+      send,
+    );
+    const code = result.response.message.code;
+    return {
+      code,
+      codeText: codeToString(code),
+      options: result.options,
+      payload: result.payload,
+      contentFormat: getUintOption({ ...result.response.message, options: result.options }, OptionNumber.ContentFormat),
+      peer: result.response.peer,
+      identity: result.response.identity,
+      messages: result.messages,
+    };
+  }
+}
+
+function methodCode(m: string | number | undefined): number {
+  if (m === undefined) return 1;
+  const code = typeof m === "number" ? m : methodFromName(m);
+  if (code === undefined || code < 1 || code > 31) throw new CoapClientError("bad-request", `unknown method ${String(m)}`);
+  return code;
+}
