@@ -1,0 +1,31 @@
+/**
+ * `npm run bench -- --micro`: every micro-benchmark — CoAP codec, AES-128-CCM-8 records, PRF,
+ * ECDHE key handling —
+ * then the P-256 node:crypto vs @noble comparison (p256.ts, run as its own process since it is
+ * a standalone script). Prints the tables; returns the numbers for the JSON file.
+ */
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { codecCases } from "./coap-codec.js";
+import { ecdheKeyCases } from "./ecdhe-keys.js";
+import { microTable, runCases, type MicroResult } from "./measure.js";
+import { prfCases } from "./prf.js";
+import { recordCases } from "./record.js";
+
+export interface MicroReport {
+  readonly date: string;
+  readonly node: string;
+  readonly secondsPerCase: number;
+  readonly results: readonly MicroResult[];
+  /** p256.ts's table as printed (node:crypto vs @noble, ops/s and ratio). */
+  readonly p256: string;
+}
+
+export async function runMicro(secondsPerCase: number): Promise<MicroReport> {
+  const results = runCases([...codecCases(), ...recordCases(), ...prfCases(), ...ecdheKeyCases()], secondsPerCase);
+  console.log(microTable(results));
+  const p256Script = fileURLToPath(new URL("./p256.ts", import.meta.url));
+  const p256 = execFileSync(process.execPath, ["--import", "tsx", p256Script, String(secondsPerCase)], { encoding: "utf8", timeout: 120_000 });
+  console.log(`\nP-256 (bench/micro/p256.ts):\n${p256}`);
+  return { date: new Date().toISOString(), node: process.version, secondsPerCase, results, p256 };
+}
