@@ -162,7 +162,14 @@ export function parseCertificate(der: Uint8Array): CertificateInfo {
     if (critical && !HANDLED_EXTENSIONS.has(id)) unhandled.push(id);
   }
 
-  const publicKey = x509.publicKey;
+  // OpenSSL parses the SubjectPublicKeyInfo lazily: a well-framed certificate can still carry a
+  // key it cannot decode. Surface that as our typed DER error, not node's plain Error.
+  let publicKey: KeyObject;
+  try {
+    publicKey = x509.publicKey;
+  } catch (e) {
+    throw new DerError("bad-value", `undecodable subjectPublicKeyInfo: ${(e as Error).message}`);
+  }
   return {
     x509,
     der: own,
