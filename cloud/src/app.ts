@@ -4,6 +4,7 @@
  *     GET  /health        liveness, no auth
  *     GET  /v1/registry   resource paths, methods and RFC 6690 attributes (gateway token)
  *     POST /v1/coap       request envelope → response envelope (gateway token)
+ *     POST /v1/health     gateway health report (gateway token); GET /v1/gateways (operator token) — gateways.ts
  *
  * POST /v1/coap, in order: gateway token (401, before the body is read) → body size (413) →
  * JSON + envelope schema (400) → envelope gateway id = token's (403) → dispatch → 200 with the
@@ -17,6 +18,7 @@ import { HTTPException } from "hono/http-exception";
 import { gatewayAuth, httpError, type CloudEnv, type GatewayAuthOptions } from "./auth.js";
 import { dispatch } from "./dispatch.js";
 import { ENGLISH, formatIssues } from "./issues.js";
+import { registerGatewayRoutes, type GatewayRoutesOptions } from "./gateways.js";
 import type { CloudRegistry } from "./registry.js";
 
 /** Default cap on an envelope: 1 MiB of JSON (a 700 KiB CoAP body after base64). */
@@ -26,6 +28,8 @@ export interface CloudAppOptions extends GatewayAuthOptions {
   readonly registry: CloudRegistry;
   /** Largest request body accepted on POST /v1/coap; default 1 MiB. */
   readonly maxEnvelopeBytes?: number;
+  /** Health reports and the operators' gateway list (POST /v1/health, GET /v1/gateways). */
+  readonly gateways?: GatewayRoutesOptions;
 }
 
 /** Builds the app. `app.fetch(request, env)` is the Worker's fetch handler. */
@@ -35,6 +39,9 @@ export function createCloudApp(options: CloudAppOptions): Hono<CloudEnv> {
   const app = new Hono<CloudEnv>();
 
   app.get("/health", (c) => c.json({ status: "ok", resources: registry.routes.length }));
+
+  // Before the /v1/* gateway auth: GET /v1/gateways takes an operator token (gateways.ts).
+  registerGatewayRoutes(app, { ...options.gateways, auth: options });
 
   app.use("/v1/*", gatewayAuth(options));
 

@@ -11,12 +11,17 @@
  *     which answers unknown paths 4.04 and missing methods 4.05 from the cloud registry without
  *     a round trip. Local resources (agent.server.addResource) shadow cloud ones.
  *     /.well-known/core lists both: local resources, then the registry's (RFC 6690);
- *   - downlink requests: `agent.client(scheme)` sends through the listener's own socket.
+ *   - downlink requests: `agent.client(scheme)` sends through the listener's own socket;
+ *   - RFC 8323 and Unix-domain listeners (stream-listeners.ts): coap+tcp on the UDP port and
+ *     coaps+tcp on the DTLS port by default (TLS only with coaps credentials), coap+ws /
+ *     coaps+ws and a Unix socket when configured; `agent.streams`, listed in `agent.urls`.
  */
 import { readFile } from "node:fs/promises";
 import { Code, ContentFormat, formatLinkFormat, parseAgentConfig, szxFromSize, type AgentConfig, type ConfigIssue } from "@coaps-edge/shared";
 import type { DatagramEndpoint } from "./transport/types.js";
 import { UdpEndpoint } from "./transport/udp.js";
+import { interfaceAddresses, interfaceExists } from "./transport/interfaces.js";
+import { MulticastEndpoint } from "./transport/multicast.js";
 import type { Clock } from "./util/clock.js";
 import type { MessageLayer } from "./coap/message-layer.js";
 import { CoapClient } from "./client/client.js";
@@ -28,6 +33,11 @@ import { CloudRoutes } from "./forward/cloud-routes.js";
 import { forwarderFromConfig } from "./forward/from-config.js";
 import { toForwardRequest } from "./forward/request.js";
 import type { CloudForwarder, ForwardResult } from "./forward/types.js";
+import type { Registry } from "prom-client";
+import { DtlsServer } from "./dtls/server.js";
+import { createAgentRegistry, startMetricsServer, type MetricsServer } from "./metrics/index.js";
+import type { StreamListener } from "./transport/stream-socket.js";
+import { startStreamListeners } from "./stream-listeners.js";
 
 /** Builds the coaps:// listener for a config (supplied by the DTLS engine). */
 export type CoapsListenerFactory = (config: AgentConfig) => Promise<DatagramEndpoint>;
@@ -48,8 +58,14 @@ export interface Agent {
   readonly cloud: CloudRoutes;
   /** The endpoints being served (coap:// first when enabled). */
   readonly endpoints: readonly DatagramEndpoint[];
-  /** "coap://127.0.0.1:5683" etc., with the bound ports. */
+  /** The RFC 8323 / Unix stream listeners (coap+tcp, coaps+tcp, coap+ws, coaps+ws, unix). */
+  readonly streams: readonly StreamListener[];
+  /** "coap://127.0.0.1:5683", "coap+tcp://127.0.0.1:5683" etc., with the bound ports (datagram listeners first). */
   readonly urls: readonly string[];
+  /** This agent's Prometheus registry (metrics/registry.ts); served over HTTP when config.metrics.enabled. */
+  readonly metricsRegistry: Registry;
+  /** The /metrics HTTP server, when config.metrics.enabled. */
+  readonly metrics: MetricsServer | undefined;
   /** Serves one more endpoint (e.g. a DTLS listener started later); the agent closes it on close(). */
   addEndpoint(endpoint: DatagramEndpoint): MessageLayer;
   /** The client sending from the listener of `scheme` (downlink: the device sees the agent's port); one per scheme. */
@@ -99,8 +115,18 @@ export function validateAgentConfig(value: unknown, source = "config"): AgentCon
 }
 
 function urlOf(ep: DatagramEndpoint): string {
+  // A Unix socket path is the URI host, percent-encoded (libcoap's coap://%2Fpath form).
+  if (ep.local.family === "Unix") return `${ep.scheme}://${encodeURIComponent(ep.local.address)}`;
   const host = ep.local.family === "IPv6" ? `[${ep.local.address}]` : ep.local.address;
   return `${ep.scheme}://${host}:${ep.local.port}`;
+}
+
+/** "coap+tcp://…", "coaps+tcp://…", "coap+ws://…", "coaps+ws://…" of a stream listener (Unix: coap+tcp://%2Fpath). */
+function streamUrlOf(l: StreamListener): string {
+  const scheme = { tcp: "coap+tcp", tls: "coaps+tcp", ws: "coap+ws", wss: "coaps+ws", unix: "coap+tcp" }[l.transport];
+  if (l.local.family === "Unix") return `${scheme}://${encodeURIComponent(l.local.address)}`;
+  const host = l.local.family === "IPv6" ? `[${l.local.address}]` : l.local.address;
+  return `${scheme}://${host}:${l.local.port}`;
 }
 
 /** Starts an agent: binds the listeners of `config` and serves them. */
@@ -116,6 +142,7 @@ export async function createAgent(config: AgentConfig, options: AgentOptions = {
       maxBodyBytes: config.limits.maxBodyBytes,
       maxTransfers: config.limits.maxBlockTransfers,
       transferIdleMs: config.limits.blockTransferTimeoutMs,
+      maxTransfersPerPeer: config.limits.maxBlockTransfersPerPeer,
     },
   });
   if (config.demoResources) registerDemoResources(server);
@@ -124,8 +151,12 @@ export async function createAgent(config: AgentConfig, options: AgentOptions = {
   const endpoints: DatagramEndpoint[] = [];
   const layers = new Map<DatagramEndpoint, MessageLayer>();
   const clients = new Map<string, CoapClient>();
+  const streams: StreamListener[] = [];
+  let metrics: MetricsServer | undefined;
   const closeAll = async (): Promise<void> => {
+    await metrics?.close();
     for (const c of clients.values()) await c.close();
+    await Promise.all(streams.map((l) => l.close())); // Release to each connection before the server goes
     server.close();
     await Promise.all(endpoints.map((e) => e.close()));
     await cloud.close();
@@ -138,7 +169,9 @@ export async function createAgent(config: AgentConfig, options: AgentOptions = {
   };
 
   try {
-    if (config.listen.enabled) {
+    if (config.listen.enabled && config.listen.interface !== undefined) {
+      await bindInterface(config, add);
+    } else if (config.listen.enabled) {
       const { address, port, mtu } = config.listen;
       try {
         add(await UdpEndpoint.bind({ address, port, mtu }));
@@ -150,18 +183,44 @@ export async function createAgent(config: AgentConfig, options: AgentOptions = {
       if (!options.coapsListener) throw new AgentError("coaps-unavailable", "coaps is enabled but no DTLS listener is available");
       add(await options.coapsListener(config));
     }
+    const extra = await startStreamListeners(config, server, options.clock);
+    streams.push(...extra.streams);
+    if (extra.datagram) add(extra.datagram);
   } catch (e) {
     await closeAll();
     throw e;
   }
 
+  const metricsRegistry = createAgentRegistry(
+    {
+      dtls: () => endpoints.filter((e): e is DtlsServer => e instanceof DtlsServer),
+      layers: () => layers.values(),
+      server,
+      cloud,
+      unanswered: () => [...layers.values()].reduce((n, l) => n + l.stats.separateResponsesLost, 0),
+    },
+    { processMetrics: config.metrics.enabled }, // process metrics start monitors: only when served
+  );
+  if (config.metrics.enabled) {
+    try {
+      metrics = await startMetricsServer(metricsRegistry, config.metrics.address, config.metrics.port);
+    } catch (e) {
+      await closeAll();
+      throw new AgentError("bind-failed", `cannot bind metrics http://${config.metrics.address}:${config.metrics.port}: ${(e as Error).message}`);
+    }
+  }
   const agent: Agent = {
     config,
     server,
     cloud,
+    metricsRegistry,
+    get metrics() {
+      return metrics;
+    },
     endpoints,
+    streams,
     get urls() {
-      return endpoints.map(urlOf);
+      return [...endpoints.map(urlOf), ...streams.map(streamUrlOf)];
     },
     addEndpoint: add,
     client(scheme = "coap") {
@@ -178,6 +237,37 @@ export async function createAgent(config: AgentConfig, options: AgentOptions = {
   };
   options.logger?.info({ urls: agent.urls, demo: config.demoResources, cloud: config.cloud.mode }, "coaps-edge agent listening");
   return agent;
+}
+
+/**
+ * `listen.interface`: one coap:// socket per address of the interface (IPv6 first, link-local
+ * with its zone; IPv4 with listen.ipv4), all on one port, then the CoAP multicast groups on it
+ * (transport/multicast.ts) answering from those unicast sockets.
+ */
+async function bindInterface(config: AgentConfig, add: (ep: DatagramEndpoint) => MessageLayer): Promise<void> {
+  const { interface: ifname = "", port, mtu, ipv4 } = config.listen;
+  const addrs = interfaceAddresses(ifname, { ipv4: ipv4 === true });
+  if (addrs.length === 0) {
+    throw new AgentError("bind-failed", interfaceExists(ifname) ? `interface ${ifname} has no usable address` : `interface ${ifname} not found`);
+  }
+  const unicast: UdpEndpoint[] = [];
+  let bound = port;
+  for (const a of addrs) {
+    try {
+      const ep = await UdpEndpoint.bind({ address: a.address, port: bound, mtu, ipv6Only: a.family === "IPv6" });
+      bound = ep.local.port;
+      unicast.push(ep);
+      add(ep);
+    } catch (e) {
+      throw new AgentError("bind-failed", `cannot bind coap://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${bound} on ${ifname}: ${(e as Error).message}`);
+    }
+  }
+  if (!config.multicast.enabled) return;
+  try {
+    add(await MulticastEndpoint.join({ interface: ifname, port: bound, groups: config.multicast.groups, replyVia: unicast, leisureMs: config.multicast.leisureMs }));
+  } catch (e) {
+    throw new AgentError("bind-failed", (e as Error).message);
+  }
 }
 
 /**
@@ -204,6 +294,7 @@ async function startCloud(config: AgentConfig, server: CoapServer, options: Agen
     missRefreshMs: remote ? 10_000 : 0,
     clock: options.clock,
     logger: options.logger,
+    maxPerPeer: config.limits.maxForwardsPerPeer,
   });
   await cloud.start();
   server.setDefaultHandler(async (req) => toCoapResponse(await cloud.route(toForwardRequest(req, { receivedAt: Date.now() }))));

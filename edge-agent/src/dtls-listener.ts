@@ -121,6 +121,11 @@ export function dtlsServerOptions(config: AgentConfig, clock?: Clock): DtlsServe
     maxHalfOpen: c.maxHalfOpen,
     idleTimeoutMs: c.idleTimeoutMs,
     handshakeTimeoutMs: c.handshakeTimeoutMs,
+    // issue 8 limits (config.limits): per-IP handshake rate and idle-session eviction.
+    handshakeRate: config.limits.handshakesPerSecond > 0
+      ? { perSecond: config.limits.handshakesPerSecond, burst: config.limits.handshakeBurst, maxAddresses: config.limits.rateLimitAddresses }
+      : false,
+    evictIdleAfterMs: config.limits.evictIdleAfterMs < 0 ? false : config.limits.evictIdleAfterMs,
   };
 }
 

@@ -22,3 +22,4 @@ export { listenWs, connectWs, COAP_WS_PATH, COAP_WS_PROTOCOL, type WsListenOptio
 export { listenUnix, connectUnix, type UnixListenOptions } from "./transport/unix.js";
 export { UnixDgramEndpoint, uniqueSocketPath, type UnixDgramBindOptions } from "./transport/unix-dgram.js";
 export * from "./transport/support.js";
+export * from "./metrics/index.js";

@@ -13,7 +13,8 @@ describe("createAgent", () => {
     const agent = await createAgent(AgentConfigSchema.parse({ listen: { port: 0 }, demoResources: true }));
     const client = new CoapClient();
     try {
-      assert.equal(agent.urls.length, 1);
+      // coap+tcp is on by default next to UDP (issue 9, as libcoap's coap-server).
+      assert.deepEqual(agent.urls.map((u) => u.split(":")[0]), ["coap", "coap+tcp"]);
       assert.match(agent.urls[0]!, /^coap:\/\/127\.0\.0\.1:\d+$/);
       const res = await client.get(`${agent.urls[0]}/hello`, { timeoutMs: 5000 });
       assert.equal(text(res.payload), DEMO_HELLO_TEXT);
@@ -51,7 +52,7 @@ describe("createAgent", () => {
     });
     try {
       assert.equal(asked, 1);
-      assert.deepEqual(agent.urls.map((u) => u.split(":")[0]), ["coap", "coaps"]);
+      assert.deepEqual(agent.urls.map((u) => u.split(":")[0]), ["coap", "coaps", "coap+tcp", "coaps+tcp"]);
       agent.server.addResource("/who", { get: (r) => ({ code: Code.Content, payload: r.scheme }) });
       const client = new CoapClient({ endpointFactory: async () => Object.assign(await UdpEndpoint.bind({ port: 0 }), { scheme: "coaps" as const }) });
       const res = await client.get(`${agent.urls[1]!.replace("coaps", "coaps")}/who`, { timeoutMs: 5000 });

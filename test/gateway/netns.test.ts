@@ -59,13 +59,36 @@ const cases: readonly Case[] = [
     expect: /Hello from coaps-edge/,
   },
   {
-    name: "multicast coap://[ff02::fd] GET /.well-known/core (NON) from the device gets the resource list",
-    pending: "interface binding and CoAP multicast groups (RFC 7252 §12.8) are not implemented yet (issue 10)",
+    name: "listen.interface with coaps: coaps:// (PSK) to fd00::1 reaches the DTLS listener (\"::\" by default on an interface)",
     agentArgs: () => ["--config", "{config}"],
-    config: (port) => ({ listen: { address: "::", port, interface: "wpan-t0" }, demoResources: true }),
+    config: (port) => ({ listen: { port, interface: "wpan-t0" }, coaps: { enabled: true, port: port + 1, psk: [PSK] }, demoResources: true }),
+    listenPort: (port) => port + 1,
+    client: (port) => ["coap-client-openssl", ["-B", "5", "-u", PSK.identity, "-k", PSK.key, `coaps://[${GATEWAY_ADDR}]:${port + 1}/hello`]],
+    expect: /Hello from coaps-edge/,
+  },
+  {
+    name: "multicast coap://[ff02::fd] GET /.well-known/core (NON) from the device gets the resource list",
+    agentArgs: () => ["--config", "{config}"],
+    config: (port) => ({ listen: { address: "::", port, interface: "wpan-t0" }, multicast: { leisureMs: 200 }, demoResources: true }),
     listenPort: (port) => port,
-    client: (port, link) => ["coap-client-notls", ["-B", "5", "-N", `coap://[ff02::fd%${link.deviceIf}]:${port}/.well-known/core`]],
+    client: (port, link) => ["coap-client-notls", ["-B", "3", "-N", `coap://[ff02::fd%${link.deviceIf}]:${port}/.well-known/core`]],
     expect: /<\/hello>/,
+  },
+  {
+    name: "multicast coap://[ff02::fd] to an unknown path gets no response at all (no 4.04 to a multicast request, RFC 7252 §8.2)",
+    agentArgs: () => ["--config", "{config}"],
+    // No leisure delay: a 4.04, were one sent, would arrive well within the client's wait.
+    config: (port) => ({ listen: { port, interface: "wpan-t0" }, multicast: { leisureMs: 0 }, demoResources: true }),
+    listenPort: (port) => port,
+    client: (port, link) => ["coap-client-notls", ["-B", "2", "-N", `coap://[ff02::fd%${link.deviceIf}]:${port}/no/such/path`]],
+    expect: /^(?![\s\S]*\b[45]\.\d\d)/, // libcoap prints an error response ("4.04 …") on stderr
+  },
+  {
+    name: "--interface: unicast to the gateway's link-local address with its zone (fe80::…%wpan-d0) reaches the agent",
+    agentArgs: () => ["--interface", "wpan-t0", "-p", "{port}", "--demo"],
+    listenPort: (port) => port,
+    client: (port, link) => ["coap-client-notls", ["-B", "5", `coap://[${linkLocalOf(link.gateway, link.gatewayIf)}%${link.deviceIf}]:${port}/hello`]],
+    expect: /Hello from coaps-edge/,
   },
 ];
 
@@ -113,7 +136,7 @@ describe("agent on a Thread-like IPv6 link (network namespaces)", { skip }, () =
       nextPort += 2;
       const file = join(dir, `agent-${port}.json`);
       if (c.config) writeFileSync(file, JSON.stringify(c.config(port)));
-      const args = c.agentArgs(port).map((a) => (a === "{config}" ? file : a));
+      const args = c.agentArgs(port).map((a) => (a === "{config}" ? file : a === "{port}" ? String(port) : a));
       const agent = spawnIn(link.gateway, process.execPath, [CLI, "agent", ...args]);
       const exited = exitOf(agent);
       let stderr = "";
@@ -125,7 +148,7 @@ describe("agent on a Thread-like IPv6 link (network namespaces)", { skip }, () =
         ]);
         const [bin, clientArgs] = c.client(port, link);
         const out = await run(link.device, bin, clientArgs);
-        assert.match(out.stdout, c.expect, `client output: ${out.stdout}${out.stderr}\nagent stderr: ${stderr}`);
+        assert.match(out.stdout + out.stderr, c.expect, `client output: ${out.stdout}${out.stderr}\nagent stderr: ${stderr}`);
       } finally {
         agent.kill("SIGTERM");
       }
@@ -137,6 +160,14 @@ describe("agent on a Thread-like IPv6 link (network namespaces)", { skip }, () =
     });
   }
 });
+
+/** The fe80:: address of an interface in a namespace (the kernel makes it from the MAC). */
+function linkLocalOf(ns: string, ifname: string): string {
+  const out = spawnSync("ip", ["-n", ns, "-6", "-o", "addr", "show", "dev", ifname, "scope", "link"], { encoding: "utf8" }).stdout;
+  const m = /inet6 (fe80::[0-9a-f:]+)\//.exec(out);
+  if (!m?.[1]) throw new Error(`no link-local address on ${ifname} in ${ns}: ${out}`);
+  return m[1];
+}
 
 function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));

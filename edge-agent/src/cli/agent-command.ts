@@ -13,12 +13,29 @@
  * `-C CAFILE` (client certificates required and validated against it), `-R ROOTS` (trusted
  * roots, no common-CA requirement), `-n` (no client certificate check). PSK and PKI together
  * are fine: a client gets the suites its own credentials allow.
+ *
+ * Signals (issue 8): SIGTERM/SIGINT send close_notify to every DTLS peer and exit within 2 s;
+ * SIGHUP re-reads the config file and the -i file and swaps the PSK table, certificates, CAs and
+ * the gateway key without dropping established sessions — sessions of PSK identities that were
+ * removed (or whose key changed) are closed with close_notify. `--metrics-port P` serves
+ * Prometheus text at http://127.0.0.1:P/metrics (config `metrics`).
+ *
+ * RFC 8323 transports, as coap-server opens them: coap+tcp on the port (TCP) and coaps+tcp on
+ * port + 1 when there are coaps credentials, on by default; `--no-tcp`, `--no-tls` switch them
+ * off; `--ws-port P` serves coap+ws and `--wss-port P` coaps+ws (with the coaps credentials)
+ * at /.well-known/coap; `--unix PATH` a Unix stream socket (`coap+tcp://%2Fpath`), with
+ * `--unix-dgram` a datagram one (`coap://%2Fpath`). They override the config's tcp/tls/ws/wss/unix.
  */
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import type { LogLevel } from "@coaps-edge/shared";
 import { AgentError, createAgent, validateAgentConfig } from "../agent.js";
-import { dtlsListener } from "../dtls-listener.js";
+import { dtlsListener, pskCredentials, serverPki } from "../dtls-listener.js";
+import { DtlsServer } from "../dtls/server.js";
+import { loadGatewayKey } from "../forward/gateway-key.js";
+import type { Agent } from "../agent.js";
+import type { Logger } from "pino";
+import { startHealthReporting } from "../health/from-config.js";
 import { ExitCode } from "./exit-codes.js";
 import { createLogger, levelFromVerbosity } from "./logger.js";
 import { UsageError, parsePort, parsePskFile, parseVerbosity } from "./parse-args.js";
@@ -28,6 +45,8 @@ interface AgentFlags {
   config?: string;
   address?: string;
   port?: string;
+  /** Serve on this interface's addresses and join the CoAP multicast groups there. */
+  interface?: string;
   verbose?: string;
   demo?: boolean;
   cloud?: string;
@@ -42,6 +61,15 @@ interface AgentFlags {
   ca?: string;
   roots?: string;
   skipPeerCheck?: boolean;
+  /** Serve Prometheus metrics on this local port. */
+  metricsPort?: string;
+  /** RFC 8323 / Unix listeners (false from --no-tcp / --no-tls). */
+  tcp?: boolean;
+  tls?: boolean;
+  wsPort?: string;
+  wssPort?: string;
+  unix?: string;
+  unixDgram?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -76,11 +104,14 @@ export async function runAgent(flags: AgentFlags, io: CliIo, stop?: Promise<unkn
     if (flags.gatewayKey !== undefined) section(raw, "cloud").keyFile = flags.gatewayKey;
     if (flags.address !== undefined) section(raw, "listen").address = flags.address;
     if (flags.port !== undefined) section(raw, "listen").port = parsePort(flags.port);
+    if (flags.interface !== undefined) section(raw, "listen").interface = flags.interface;
     if (flags.verbose !== undefined) {
       level = levelFromVerbosity(parseVerbosity(flags.verbose));
       section(raw, "logging").level = level;
     }
     await applyDtlsFlags(raw, flags);
+    applyStreamFlags(raw, flags);
+    if (flags.metricsPort !== undefined) Object.assign(section(raw, "metrics"), { enabled: true, port: parsePort(flags.metricsPort, "--metrics-port") });
   } catch (e) {
     io.stderr.write(`coaps-edge: ${(e as Error).message}\n`);
     return ExitCode.Usage;
@@ -106,15 +137,63 @@ export async function runAgent(flags: AgentFlags, io: CliIo, stop?: Promise<unkn
     throw e;
   }
   io.stderr.write(`coaps-edge agent listening on ${agent.urls.join(" ")}\n`);
+  // Gateway health to the Worker (remote mode, health.enabled); a failure here never stops the agent.
+  const health = await startHealthReporting(agent, { logger: log }).catch((e: Error) => void log.warn({ err: e.message }, "health reporting off"));
 
+  if (agent.metrics) io.stderr.write(`coaps-edge metrics on ${agent.metrics.url}\n`);
+  const onHup = () => void reloadCredentials(flags, agent, log);
+  if (!stop) process.on("SIGHUP", onHup);
   await (stop ??
     new Promise<void>((resolve) => {
       process.once("SIGINT", () => resolve());
       process.once("SIGTERM", () => resolve());
     }));
+  process.off("SIGHUP", onHup);
+  // A signal must end the process within 2 s even if closing hangs (a peer that never drains).
+  if (!stop) setTimeout(() => process.exit(ExitCode.Ok), 1800).unref();
   log.info({}, "stopping");
+  await health?.stop();
   await agent.close();
   return ExitCode.Ok;
+}
+
+/**
+ * SIGHUP: re-reads the config file and the -i file and applies the credentials to the running
+ * agent (DtlsServer.reloadPsk / updatePki, the forwarder's gateway key). A config that does not
+ * load is logged and changes nothing. Listener addresses and limits need a restart.
+ */
+export async function reloadCredentials(flags: AgentFlags, agent: Agent, log: Pick<Logger, "info" | "error">): Promise<boolean> {
+  try {
+    let raw: Json = {};
+    if (flags.config !== undefined) {
+      const parsed: unknown = JSON.parse(await readFile(flags.config, "utf8"));
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not a JSON object");
+      raw = { ...(parsed as Json) };
+    }
+    if (flags.cloud !== undefined) Object.assign(section(raw, "cloud"), { mode: "remote", url: flags.cloud });
+    if (flags.gatewayId !== undefined) section(raw, "cloud").gatewayId = flags.gatewayId;
+    if (flags.gatewayKey !== undefined) section(raw, "cloud").keyFile = flags.gatewayKey;
+    await applyDtlsFlags(raw, flags);
+    const config = validateAgentConfig(raw, flags.config ?? "flags");
+    const psk = pskCredentials(config.coaps);
+    const pki = serverPki(config.coaps.pki);
+    let closed = 0;
+    for (const ep of agent.endpoints) {
+      if (!(ep instanceof DtlsServer)) continue;
+      ep.updatePki(pki);
+      closed += ep.reloadPsk(psk);
+    }
+    const fwd = agent.cloud.forwarder;
+    if (config.cloud.keyFile !== undefined && fwd.updateGatewayKey) {
+      const key = await loadGatewayKey(config.cloud.keyFile);
+      fwd.updateGatewayKey(config.cloud.gatewayId ?? key.gatewayId, key.privateKey);
+    }
+    log.info({ closedSessions: closed }, "credentials reloaded");
+    return true;
+  } catch (e) {
+    log.error({ err: (e as Error).message }, "reload failed: credentials unchanged");
+    return false;
+  }
 }
 
 /** Adds coap-server's DTLS flags to the `agent` command (`-h` is the hint there, so help is `--help` only). */
@@ -128,7 +207,27 @@ export function withDtlsServerFlags(cmd: Command): Command {
     .option("-j, --cert-key <file>", "coaps: PEM private key of -c (default: in the -c file)")
     .option("-C, --ca <file>", "coaps: CA file; client certificates are required and must chain to it")
     .option("-R, --roots <file>", "coaps: trusted root CAs for client certificates (no common-CA requirement)")
-    .option("-n, --skip-peer-check", "coaps: do not ask for or check client certificates");
+    .option("-n, --skip-peer-check", "coaps: do not ask for or check client certificates")
+    .option("--metrics-port <port>", "serve Prometheus metrics at http://127.0.0.1:PORT/metrics")
+    .option("--no-tcp", "do not serve coap+tcp (on by default, on the -p port)")
+    .option("--no-tls", "do not serve coaps+tcp (on by default on port + 1 when coaps has credentials)")
+    .option("--ws-port <port>", "serve coap+ws on this port (/.well-known/coap)")
+    .option("--wss-port <port>", "serve coaps+ws on this port, with the coaps credentials")
+    .option("--unix <path>", "serve a Unix-domain stream socket at PATH (coap+tcp://%2Fpath…)")
+    .option("--unix-dgram", "with --unix: a datagram socket (coap://%2Fpath…, needs the unix-dgram module)");
+}
+
+/** Applies the RFC 8323 / Unix listener flags to the raw config (they override it). */
+function applyStreamFlags(raw: Json, flags: AgentFlags): void {
+  if (flags.tcp === false) section(raw, "tcp").enabled = false;
+  if (flags.tls === false) section(raw, "tls").enabled = false;
+  if (flags.wsPort !== undefined) Object.assign(section(raw, "ws"), { enabled: true, port: parsePort(flags.wsPort, "--ws-port") });
+  if (flags.wssPort !== undefined) Object.assign(section(raw, "wss"), { enabled: true, port: parsePort(flags.wssPort, "--wss-port") });
+  if (flags.unixDgram && flags.unix === undefined) throw new UsageError("--unix-dgram needs --unix PATH");
+  if (flags.unix !== undefined) {
+    if (flags.unix === "") throw new UsageError("--unix: the path must not be empty");
+    Object.assign(section(raw, "unix"), { enabled: true, path: flags.unix, ...(flags.unixDgram ? { datagram: true } : {}) });
+  }
 }
 
 /** Applies the DTLS flags to the raw config: they override it, and any of them enables coaps. */

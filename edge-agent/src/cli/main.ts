@@ -4,6 +4,7 @@
  *   coaps-edge agent [--config FILE] [-A addr] [-p port] [-v level] [--demo] [--cloud URL --gateway-id ID --gateway-key FILE]
  *                    [-k KEY] [-h HINT] [-i FILE] [-c CERT -j KEY] [-C CAFILE] [-R ROOTS] [-n]
  *                                                     (coaps:// on port + 1, coap-server's PSK and PKI flags)
+ *   coaps-edge doctor [--config FILE]                  (checks an installation; exit 1 on any problem)
  *   coaps-edge keys --out FILE [--gateway-id ID] [--force]
  *   coaps-edge certs --out DIR [--devices N | --device CN ...] [--intermediate] [--days N] [--force]
  *   coaps-edge get|post|put|delete|fetch|patch|ipatch URI [coap-client flags]
@@ -14,6 +15,7 @@
 import { Command, CommanderError } from "commander";
 import { runAgent, withDtlsServerFlags } from "./agent-command.js";
 import { runCerts } from "./certs-command.js";
+import { runDoctor } from "./doctor-command.js";
 import { ExitCode } from "./exit-codes.js";
 import { runKeys } from "./keys-command.js";
 import { runRequest, withRequestFlags, type CliIo } from "./request-command.js";
@@ -34,6 +36,7 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
     .option("--config <file>", "agent config file (JSON)")
     .option("-A, --address <address>", "listen address (default 127.0.0.1)")
     .option("-p, --port <port>", "listen port (default 5683)")
+    .option("--interface <name>", "serve on this interface's addresses (e.g. wpan0) and join the CoAP multicast groups ff02::fd, ff03::fd there")
     .option("-v, --verbose <level>", "verbosity 0..9 (libcoap levels)")
     .option("--demo", "serve the demo resources /hello, /echo, /large")
     .option("--cloud <url>", "forward to the cloud Worker at this URL (default: the cloud app embedded in the agent)")
@@ -41,6 +44,14 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
     .option("--gateway-key <file>", "gateway key file from `coaps-edge keys` (mode 0600)")
     .action(async (flags: Parameters<typeof runAgent>[0]) => {
       code = await runAgent(flags, io);
+    });
+
+  program
+    .command("doctor")
+    .description("check an installation: config, gateway key permissions, interface, ports, cloud reachability and token")
+    .option("--config <file>", "agent config file (default /etc/coaps-edge/agent.json)")
+    .action(async (flags: Parameters<typeof runDoctor>[0]) => {
+      code = await runDoctor(flags, io);
     });
 
   program
@@ -81,7 +92,7 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
 
   // coap-client style: `coaps-edge [-m put] coap://host/path`.
   const args = [...argv];
-  const first = args.findIndex((a) => /^coaps?:\/\//i.test(a));
+  const first = args.findIndex((a) => /^coaps?(\+tcp|\+ws)?:\/\//i.test(a));
   if (first >= 0 && !METHODS.includes(args[0] as (typeof METHODS)[number]) && args[0] !== "request") args.unshift("request");
 
   try {

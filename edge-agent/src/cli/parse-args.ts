@@ -55,9 +55,9 @@ export function parseVerbosity(text: string): number {
   return Number(text);
 }
 
-/** `-p port`. */
-export function parsePort(text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UsageError(`-p expects a port 0..65535, got "${text}"`);
+/** `-p port` (or another port flag, named in the message). */
+export function parsePort(text: string, flag = "-p"): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UsageError(`${flag} expects a port 0..65535, got "${text}"`);
   return Number(text);
 }
 

@@ -12,12 +12,19 @@
  * server is NOT authenticated by certificate: a warning says so; with no credentials at all the
  * client is anonymous (ECDHE, libcoap's COAP_PROTO_DTLS without credentials). PSK and PKI may be
  * given together. A failed DTLS handshake exits 6; `-v 5` and up print the negotiated suite.
+ *
+ * RFC 8323 (transportLayerFactory): `coap+tcp://`, `coap+ws://`, and `coaps+tcp://` /
+ * `coaps+ws://` over node:tls with the same -u/-k and -c/-j/-C/-R/-n flags (a -h hint file is
+ * DTLS only: node's TLS client cannot choose the PSK by the server's hint here). Unix-domain
+ * sockets as libcoap writes them: the percent-encoded path as host, `coap+tcp://%2Ftmp%2Fa.sock/hello`
+ * (stream), `coap://%2Ftmp%2Fa.sock/hello` (datagram, needs the unix-dgram module).
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { Command } from "commander";
 import { codeName, contentFormatName, optionName, type CoapOption } from "@coaps-edge/shared";
 import { CoapClient } from "../client/client.js";
 import { CoapClientError } from "../client/errors.js";
+import { transportLayerFactory, type TransportClientOptions } from "../coap/stream/client-factory.js";
 import { DtlsError, type SessionInfo } from "../dtls/index.js";
 import { dtlsEndpointFactory, type DtlsConnectorOptions } from "../dtls-connector.js";
 import { PkiError, loadCredentials, loadTrustStore, type CertificateInput } from "../pki/index.js";
@@ -165,7 +172,8 @@ export async function runRequest(method: string, uri: string, flags: RequestFlag
     if (flags.verbose !== undefined) verbosity = parseVerbosity(flags.verbose);
     for (const o of flags.option ?? []) options.push(parseOptionArg(o));
     waitSeconds = parseSeconds(flags.wait ?? "90");
-    if (/^coaps:\/\//i.test(uri)) dtls = await dtlsFlags(flags);
+    if (/^coaps(?:\+tcp|\+ws)?:\/\//i.test(uri)) dtls = await dtlsFlags(flags);
+    if (dtls?.pskHints && !/^coaps:\/\//i.test(uri)) throw new UsageError("-h (PSK hint file) is for coaps:// only; give -u and -k for coaps+tcp/coaps+ws");
   } catch (e) {
     io.stderr.write(`coaps-edge: ${(e as Error).message}\n`);
     return ExitCode.Usage;
@@ -188,7 +196,8 @@ export async function runRequest(method: string, uri: string, flags: RequestFlag
         if (verbosity >= 5) io.stderr.write(`${describeSession(info)}\n`);
       },
     });
-  const client = new CoapClient(endpointFactory ? { endpointFactory } : {});
+  const layerFactory = transportLayerFactory({ connectTimeoutMs: waitSeconds * 1000, ...(dtls ? { tls: tlsFlags(dtls) } : {}) });
+  const client = new CoapClient(endpointFactory ? { endpointFactory, layerFactory } : { layerFactory });
   try {
     const res = await client.request({
       method,
@@ -236,6 +245,17 @@ export async function runRequest(method: string, uri: string, flags: RequestFlag
   } finally {
     await client.close();
   }
+}
+
+/** TLS client credentials (coaps+tcp, coaps+ws) from the DTLS flags: the same PSK and certificate options. */
+function tlsFlags(dtls: DtlsSetup): NonNullable<TransportClientOptions["tls"]> {
+  const pki = dtls.pki;
+  return {
+    ...(dtls.psk ? { psk: dtls.psk } : {}),
+    ...(pki?.credentials ? { certificate: pki.credentials } : {}),
+    ...(pki?.trust ? { trust: pki.trust } : {}),
+    ...(pki ? { policy: { ...pki.policy, purpose: "server" as const } } : {}),
+  };
 }
 
 /** `-v 5`: "DTLS 1.2 TLS_PSK_WITH_AES_128_CCM_8 (0xc0a8) identity "me" hint "CoAP"" or the server's certificate. */

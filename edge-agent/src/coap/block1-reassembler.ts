@@ -37,6 +37,8 @@ export class Block1Reassembler {
   incomplete = 0;
   /** 4.13 answers given. */
   tooLarge = 0;
+  /** New uploads refused (5.03) because their peer had maxTransfersPerPeer in progress. */
+  perPeerRejected = 0;
 
   constructor(private readonly limits: BlockwiseLimits) {
     this.#transfers = new ExpiringMap({ maxEntries: limits.maxTransfers, maxBytes: limits.maxBufferedBytes, idleMs: limits.transferIdleMs });
@@ -68,6 +70,10 @@ export class Block1Reassembler {
 
     let a = block.num === 0 ? undefined : this.#transfers.get(key, now);
     if (block.num === 0) {
+      if (!this.#transfers.get(key, now) && this.#peerTransfers(key) >= this.limits.maxTransfersPerPeer) {
+        this.perPeerRejected++;
+        return { kind: "reply", code: Code.ServiceUnavailable, options: [uintOption(OptionNumber.MaxAge, 1)], diagnostic: "too many uploads in progress" };
+      }
       a = { chunks: [], received: 0, lastOffset: -1 };
       this.#transfers.set(key, a, 64, now);
     } else if (!a) {
@@ -95,6 +101,15 @@ export class Block1Reassembler {
 
   clear(): void {
     this.#transfers.clear();
+  }
+
+  /** Uploads in progress from the peer of `key` (transferKey starts "address|port|"). A scan of
+   * at most maxTransfers keys, only when an upload starts. */
+  #peerTransfers(key: string): number {
+    const peer = key.slice(0, key.indexOf("|", key.indexOf("|") + 1) + 1);
+    let n = 0;
+    for (const k of this.#transfers.keys()) if (k.startsWith(peer)) n++;
+    return n;
   }
 
   /** 2.31 with Block1 echoing NUM and our SZX when it is smaller (§2.3: the client SHOULD adopt it). */

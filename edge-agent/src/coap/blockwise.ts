@@ -18,6 +18,11 @@ export interface BlockwiseLimits {
   readonly maxBufferedBytes: number;
   /** A transfer idle for this long is forgotten; default 60 s. */
   readonly transferIdleMs: number;
+  /**
+   * Block1 uploads one peer may have in progress at once (default 4): bounds one peer's
+   * reassembly memory to this × maxBodyBytes, so it cannot take the whole store (issue 8).
+   */
+  readonly maxTransfersPerPeer: number;
 }
 
 export const DEFAULT_BLOCKWISE: BlockwiseLimits = Object.freeze({
@@ -26,6 +31,7 @@ export const DEFAULT_BLOCKWISE: BlockwiseLimits = Object.freeze({
   maxTransfers: 256,
   maxBufferedBytes: 16 * 1024 * 1024,
   transferIdleMs: 60_000,
+  maxTransfersPerPeer: 4,
 });
 
 /** Completes partial limits with the defaults; throws RangeError on impossible values. */

@@ -64,6 +64,11 @@ export class ExpiringMap<V> {
     this.#fit(key);
   }
 
+  /** Keys in least recently used order (expired ones included until swept). */
+  keys(): IterableIterator<string> {
+    return this.#map.keys();
+  }
+
   delete(key: string): boolean {
     const s = this.#map.get(key);
     if (!s) return false;

@@ -109,6 +109,8 @@ export interface MessageLayerStats {
   unmatchedResponses: number;
   /** Exceptions thrown by the layers above while handling a datagram (bugs; should stay 0). */
   internalErrors: number;
+  /** Separate responses given up after MAX_RETRANSMIT: requests we acknowledged whose answer never arrived (metrics). */
+  separateResponsesLost: number;
 }
 
 /** An encoded empty message (4-byte header only) of `type`. */
@@ -153,6 +155,7 @@ export class MessageLayer {
     unmatchedAcks: 0,
     unmatchedResponses: 0,
     internalErrors: 0,
+    separateResponsesLost: 0,
   };
   readonly times: TransmissionTimes;
   readonly clock: Clock;
@@ -481,6 +484,7 @@ export class MessageLayer {
       return;
     }
     this.stats.timeouts++;
+    if (tx.owner === FIRE_AND_FORGET) this.stats.separateResponsesLost++;
     this.#finish(tx);
     tx.owner.onTimeout(tx);
   }

@@ -3,7 +3,8 @@
  * endpoint, PSK and ECDHE_ECDSA cipher suites (CCM_8, CCM, GCM) on one AEAD record path. See
  * flights/index.ts for the handshake and DESIGN.md §2 for the wire rules.
  */
-export { DtlsServer, type DtlsServerOptions } from "./server.js";
+export { DtlsServer, type DtlsLimitStats, type DtlsServerOptions } from "./server.js";
+export { AddressRateLimiter, DEFAULT_HANDSHAKE_RATE, type RateLimitOptions } from "./rate-limit.js";
 export { DtlsClient, type DtlsClientOptions } from "./client.js";
 export type { CloseReason, SessionInfo } from "./connection.js";
 export { DtlsError, type DtlsErrorCode, type Recovery } from "./errors.js";

@@ -9,7 +9,11 @@
  *   cookie valid? ── no ──▶ HelloVerifyRequest (stateless: no per-peer state, never more bytes
  *        │ yes               than the ClientHello — RFC 6347 §4.2.1 anti-amplification)
  *        ▼
- *   limits (maxHalfOpen, maxSessions) ──▶ new pending handshake for this address
+ *   limits ──▶ new pending handshake for this address
+ *     per-address rate (token bucket, rate-limit.ts) ─ empty ──▶ dropped, counted
+ *     maxHalfOpen (libcoap's 100) reached ──▶ dropped, counted
+ *     maxSessions reached ──▶ close the least recently active session idle ≥ evictIdleAfterMs
+ *                              (close_notify, counted), or drop the hello if none is that idle
  *   anything else ──▶ the peer's pending handshake / established session, or dropped and counted
  *
  * A new handshake from an address with a session does not disturb that session until it
@@ -31,6 +35,18 @@ import type { PskServerCredentials } from "./key-exchange/psk.js";
 import { flushSends, resolveCommon, type DtlsCommonOptions, type ResolvedCommon } from "./options.js";
 import { splitRecords, type RawRecord } from "./record/header.js";
 import { newStats, type DtlsStats } from "./stats.js";
+import { AddressRateLimiter, DEFAULT_HANDSHAKE_RATE, type RateLimitOptions } from "./rate-limit.js";
+import { alertName } from "./alert.js";
+
+/** What the server's limits did (next to `DtlsStats`; read by metrics). */
+export interface DtlsLimitStats {
+  /** Cookie-verified ClientHellos dropped by the per-address handshake rate limit. */
+  rateLimited: number;
+  /** Idle sessions closed to make room for a new one at `maxSessions`. */
+  sessionsEvicted: number;
+  /** Failed handshakes by reason: the error code, or `peer_<alert>` for an alert from the peer. */
+  readonly handshakeFailures: Map<string, number>;
+}
 
 export interface DtlsServerOptions extends DtlsCommonOptions {
   /** PSK credentials (see `pskTable` for a static table). Required for the PSK suites. */
@@ -41,10 +57,20 @@ export interface DtlsServerOptions extends DtlsCommonOptions {
    * both `psk` and `pki` a client gets the suites its own credentials allow (as libcoap).
    */
   readonly pki?: DtlsServerPki;
-  /** Most established sessions at once; hellos beyond it are dropped (default 10,000). */
+  /**
+   * Most established sessions at once (default 10,000). When full, a new handshake closes the
+   * least recently active session idle for `evictIdleAfterMs`; without one the hello is dropped.
+   */
   readonly maxSessions?: number;
-  /** Most handshakes in progress at once (after the cookie exchange; default 1,000). */
+  /** At `maxSessions`: how long a session must have been idle to be evicted (default 10 s; false: never evict). */
+  readonly evictIdleAfterMs?: number | false;
+  /** Most handshakes in progress at once (after the cookie exchange; default 100 as libcoap). */
   readonly maxHalfOpen?: number;
+  /**
+   * Handshakes one source address (IP, any port) may start: a token bucket checked after the
+   * cookie exchange (default 10/s, burst 20, 10,000 addresses tracked; false: no limit).
+   */
+  readonly handshakeRate?: Partial<RateLimitOptions> | false;
   /** Close a session after this long without authenticated input (default 300 s as libcoap; 0: never). */
   readonly idleTimeoutMs?: number;
   /** Cookie secret lifetime (default 60 s; the previous secret is still accepted). */
@@ -67,6 +93,7 @@ export class DtlsServer implements DatagramEndpoint {
   /** A handshake failed (alert sent or received, timeout, or replaced by a newer hello). */
   onHandshakeFailed: (peer: PeerAddress, error: DtlsError) => void = () => {};
   readonly stats: DtlsStats = newStats();
+  readonly limitStats: DtlsLimitStats = { rateLimited: 0, sessionsEvicted: 0, handshakeFailures: new Map() };
 
   readonly #lower: DatagramEndpoint;
   readonly #common: ResolvedCommon;
@@ -74,12 +101,16 @@ export class DtlsServer implements DatagramEndpoint {
   readonly #mtu: number | undefined;
   readonly #maxSessions: number;
   readonly #maxHalfOpen: number;
+  readonly #evictIdleAfterMs: number | false;
+  readonly #rate: AddressRateLimiter | undefined;
   readonly #idleTimeoutMs: number;
   readonly #cookies: CookieJar;
   readonly #peers = new Map<string, PeerEntry>();
   #sessions = 0;
   #halfOpen = 0;
   #closed = false;
+  /** Bytes the current datagram may still draw before the cookie exchange (anti-amplification). */
+  #unverifiedBudget = 0;
 
   constructor(lower: DatagramEndpoint, options: DtlsServerOptions = {}) {
     this.#lower = lower;
@@ -94,7 +125,9 @@ export class DtlsServer implements DatagramEndpoint {
     };
     this.#mtu = options.mtu;
     this.#maxSessions = options.maxSessions ?? 10_000;
-    this.#maxHalfOpen = options.maxHalfOpen ?? 1_000;
+    this.#maxHalfOpen = options.maxHalfOpen ?? 100;
+    this.#evictIdleAfterMs = options.evictIdleAfterMs ?? 10_000;
+    this.#rate = options.handshakeRate === false ? undefined : new AddressRateLimiter(this.#common.clock, { ...DEFAULT_HANDSHAKE_RATE, ...options.handshakeRate });
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
     this.#cookies = new CookieJar(this.#common.clock, options.cookieSecretRotateMs ?? 60_000, this.#common.random);
     lower.onDatagram = (data, peer) => this.#onDatagram(data, peer);
@@ -112,6 +145,16 @@ export class DtlsServer implements DatagramEndpoint {
   /** Handshakes in progress (each past the cookie exchange). */
   get halfOpenCount(): number {
     return this.#halfOpen;
+  }
+
+  /** Source addresses the handshake rate limiter tracks (bounded by `handshakeRate.maxAddresses`). */
+  get rateLimitedAddresses(): number {
+    return this.#rate?.size ?? 0;
+  }
+
+  /** Entries of the per-address map (sessions and handshakes; bounded by maxSessions + maxHalfOpen). */
+  get peerEntries(): number {
+    return this.#peers.size;
   }
 
   /** Encrypts `data` as one record for the peer's session; dropped and counted without one. */
@@ -150,6 +193,30 @@ export class DtlsServer implements DatagramEndpoint {
   updatePsk(psk: PskServerCredentials | undefined): void {
     const { serverPsk: _old, ...rest } = this.#config;
     this.#config = psk ? { ...rest, serverPsk: psk } : rest;
+  }
+
+  /**
+   * A credential reload (SIGHUP): the new PSK credentials serve handshakes from now on, and
+   * every established PSK session whose identity the new credentials no longer know — or map to
+   * a different key — is closed with close_notify. Other sessions continue untouched. Returns
+   * how many sessions were closed.
+   */
+  reloadPsk(psk: PskServerCredentials | undefined): number {
+    const previous = this.#config.serverPsk;
+    this.updatePsk(psk);
+    let closed = 0;
+    for (const e of [...this.#peers.values()]) {
+      const id = e.current?.info?.pskIdentity;
+      if (id === undefined || !e.current) continue;
+      const sni = e.current.info?.sni;
+      const key = psk?.lookup(id, sni);
+      const old = previous?.lookup(id, sni);
+      if (key === undefined || (old !== undefined && !bytesEqual(old, key))) {
+        e.current.close("local");
+        closed++;
+      }
+    }
+    return closed;
   }
 
   /**
@@ -193,11 +260,14 @@ export class DtlsServer implements DatagramEndpoint {
     const { records, malformed } = splitRecords(data);
     if (malformed) this.stats.recordsDropped++;
     const key = peerKey(peer);
+    // Anti-amplification budget for this datagram: all HelloVerifyRequests it draws together
+    // (several hellos packed in one datagram) stay within its size, not each one.
+    this.#unverifiedBudget = data.length;
     for (const rec of records) {
       this.stats.recordsIn++;
       const h = rec.header;
       if (h.epoch === 0 && h.type === ContentType.handshake && rec.fragment[0] === HandshakeType.client_hello) {
-        this.#onClientHello(peer, key, rec, data.length);
+        this.#onClientHello(peer, key, rec);
         continue;
       }
       const entry = this.#peers.get(key);
@@ -225,7 +295,7 @@ export class DtlsServer implements DatagramEndpoint {
     else current.undecryptable(header);
   }
 
-  #onClientHello(peer: PeerAddress, key: string, rec: RawRecord, datagramLength: number): void {
+  #onClientHello(peer: PeerAddress, key: string, rec: RawRecord): void {
     let ch: ClientHello;
     let messageSeq: number;
     try {
@@ -250,14 +320,18 @@ export class DtlsServer implements DatagramEndpoint {
     }
     if (ch.cookie.length === 0 || !this.#cookies.verify(peer, ch)) {
       if (ch.cookie.length > 0) this.stats.cookiesRejected++;
-      this.#sendHelloVerifyRequest(peer, ch, rec.header.sequence, messageSeq, datagramLength);
+      this.#sendHelloVerifyRequest(peer, ch, rec.header.sequence, messageSeq);
+      return;
+    }
+    if (this.#rate && !this.#rate.take(peer.address)) {
+      this.limitStats.rateLimited++;
       return;
     }
     if (!entry?.pending && this.#halfOpen >= this.#maxHalfOpen) {
       this.stats.halfOpenRejected++;
       return;
     }
-    if (!entry?.current && this.#sessions >= this.#maxSessions) {
+    if (!entry?.current && this.#sessions >= this.#maxSessions && !this.#evictIdle()) {
       this.stats.sessionsRejected++;
       return;
     }
@@ -271,13 +345,31 @@ export class DtlsServer implements DatagramEndpoint {
     conn.handleRecord(rec.header, rec.fragment);
   }
 
-  #sendHelloVerifyRequest(peer: PeerAddress, ch: ClientHello, recordSequence: number, messageSeq: number, received: number): void {
+  /**
+   * Closes (close_notify) the least recently active session if it has been idle for
+   * `evictIdleAfterMs`. A linear scan: it runs only at the session limit, after the cookie
+   * exchange and the rate limit, so its cost is bounded by the handshake rate.
+   */
+  #evictIdle(): boolean {
+    if (this.#evictIdleAfterMs === false) return false;
+    let oldest: DtlsConnection | undefined;
+    for (const e of this.#peers.values()) {
+      if (e.current && (!oldest || e.current.lastActivity < oldest.lastActivity)) oldest = e.current;
+    }
+    if (!oldest || this.#common.clock.now() - oldest.lastActivity < this.#evictIdleAfterMs) return false;
+    this.limitStats.sessionsEvicted++;
+    oldest.close("local");
+    return true;
+  }
+
+  #sendHelloVerifyRequest(peer: PeerAddress, ch: ClientHello, recordSequence: number, messageSeq: number): void {
     const record = helloVerifyRequestRecord(this.#cookies.make(peer, ch), recordSequence, messageSeq);
     // Before the cookie exchange the peer's address is unproven: never answer with more bytes than arrived.
-    if (record.length > received) {
+    if (record.length > this.#unverifiedBudget) {
       this.stats.amplificationDropped++;
       return;
     }
+    this.#unverifiedBudget -= record.length;
     this.stats.cookiesSent++;
     this.#lower.send(peer, record);
   }
@@ -307,6 +399,9 @@ export class DtlsServer implements DatagramEndpoint {
           this.#halfOpen--;
           if (!e.current) this.#peers.delete(key);
         }
+        const reason = err.code === "peer_alert" && err.alert ? `peer_${alertName(err.alert.description)}` : err.code;
+        const failures = this.limitStats.handshakeFailures;
+        failures.set(reason, (failures.get(reason) ?? 0) + 1);
         this.onHandshakeFailed(peer, err);
       },
       closed: (conn, reason, err) => {

@@ -17,6 +17,10 @@
  * While no registry was ever fetched (the cloud was down at start), every request is forwarded
  * and the cloud decides; each request then asks for a (rate-limited) fetch.
  * Refreshes are single-flight: concurrent misses wait for the same fetch.
+ *
+ * Per-peer concurrency (issue 8): one device may have at most `maxPerPeer` requests at the
+ * cloud; beyond it the edge answers 5.03 Service Unavailable with Max-Age (RFC 7252 §5.9.3.4),
+ * so one chatty or hostile device cannot take the forwarder's whole queue.
  */
 import { Code, methodName, utf8Encode, type LinkDescription } from "@coaps-edge/shared";
 import { systemClock, type Clock, type TimerHandle } from "../util/clock.js";
@@ -31,6 +35,10 @@ export interface CloudRoutesOptions {
   readonly missRefreshMs?: number;
   readonly clock?: Clock;
   readonly logger?: CloudRoutesLogger;
+  /** Cloud requests one peer (address and port) may have in flight (default unlimited). */
+  readonly maxPerPeer?: number;
+  /** Max-Age (s) of the 5.03 for a peer over `maxPerPeer` (default 1). */
+  readonly busyMaxAge?: number;
 }
 
 /** pino fits. */
@@ -53,15 +61,38 @@ export interface CloudRoutesStats {
   registryFailures: number;
 }
 
+/** Forwarded requests by the code the device got, edge-made or the cloud's (metrics: ok, 5.03, 5.04, 5.02, other). */
+export interface ForwardOutcomes {
+  /** Of `serviceUnavailable`: answered at the edge because the peer had `maxPerPeer` in flight. */
+  peerLimited: number;
+  ok: number;
+  serviceUnavailable: number;
+  gatewayTimeout: number;
+  badGateway: number;
+  other: number;
+}
+
 const NO_PAYLOAD = new Uint8Array(0);
 
 export class CloudRoutes {
-  readonly stats: CloudRoutesStats = { forwarded: 0, failures: 0, notFound: 0, methodNotAllowed: 0, registryFetches: 0, registryFailures: 0 };
+  readonly stats: CloudRoutesStats = {
+    forwarded: 0,
+    failures: 0,
+    notFound: 0,
+    methodNotAllowed: 0,
+    registryFetches: 0,
+    registryFailures: 0,
+  };
+  readonly outcomes: ForwardOutcomes = { peerLimited: 0, ok: 0, serviceUnavailable: 0, gatewayTimeout: 0, badGateway: 0, other: 0 };
   readonly forwarder: CloudForwarder;
   readonly #clock: Clock;
   readonly #log: CloudRoutesLogger | undefined;
   readonly #interval: number;
   readonly #missInterval: number;
+  readonly #maxPerPeer: number;
+  readonly #busyMaxAge: number;
+  /** In-flight cloud requests per peer; an entry exists only while > 0 (bounded by active peers). */
+  readonly #perPeer = new Map<string, number>();
   #view: RegistryView | undefined;
   #inFlight: Promise<boolean> | undefined;
   /** clock time of the last fetch attempt; -Infinity before the first. */
@@ -77,6 +108,8 @@ export class CloudRoutes {
     this.#log = options.logger;
     this.#interval = options.refreshIntervalMs ?? 0;
     this.#missInterval = options.missRefreshMs ?? 10_000;
+    this.#maxPerPeer = options.maxPerPeer ?? Infinity;
+    this.#busyMaxAge = options.busyMaxAge ?? 1;
   }
 
   /** The registry as last fetched; undefined until a fetch succeeded. */
@@ -149,9 +182,30 @@ export class CloudRoutes {
     await this.forwarder.close();
   }
 
+  /** Cloud requests in flight for `peer`. */
+  inFlightFor(peer: { readonly address: string; readonly port: number }): number {
+    return this.#perPeer.get(`${peer.address}|${peer.port}`) ?? 0;
+  }
+
   async #forward(req: ForwardRequest, listed: boolean): Promise<ForwardResult> {
+    const key = `${req.peer.address}|${req.peer.port}`;
+    const n = this.#perPeer.get(key) ?? 0;
+    if (n >= this.#maxPerPeer) {
+      this.outcomes.peerLimited++;
+      this.outcomes.serviceUnavailable++;
+      return { code: Code.ServiceUnavailable, options: [], payload: utf8Encode("too many requests in flight"), maxAge: this.#busyMaxAge };
+    }
+    this.#perPeer.set(key, n + 1);
     this.stats.forwarded++;
-    const result = await this.forwarder.forward(req);
+    let result: ForwardResult;
+    try {
+      result = await this.forwarder.forward(req);
+    } finally {
+      const left = (this.#perPeer.get(key) ?? 1) - 1;
+      if (left > 0) this.#perPeer.set(key, left);
+      else this.#perPeer.delete(key);
+    }
+    this.#countOutcome(result.code);
     if (result.failure) {
       this.stats.failures++;
       if (!this.#failing) this.#log?.warn({ kind: result.failure.kind, status: result.failure.status }, `cloud exchange failed: ${result.failure.message}`);
@@ -164,6 +218,15 @@ export class CloudRoutes {
       if (listed && (result.code === Code.NotFound || result.code === Code.MethodNotAllowed)) void this.refresh();
     }
     return result;
+  }
+
+  #countOutcome(code: number): void {
+    const o = this.outcomes;
+    if (code === Code.ServiceUnavailable) o.serviceUnavailable++;
+    else if (code === Code.GatewayTimeout) o.gatewayTimeout++;
+    else if (code === Code.BadGateway) o.badGateway++;
+    else if (code >> 5 === 2) o.ok++;
+    else o.other++;
   }
 
   #schedule(): void {

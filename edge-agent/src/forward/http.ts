@@ -39,7 +39,7 @@ class Closed extends Error {}
 
 export class HttpCloudForwarder implements CloudForwarder {
   readonly #base: string;
-  readonly #tokens: GatewayTokenSource;
+  #tokens: GatewayTokenSource;
   readonly #timeoutMs: number;
   readonly #maxConcurrent: number;
   readonly #maxQueued: number;
@@ -73,6 +73,14 @@ export class HttpCloudForwarder implements CloudForwarder {
   /** The gateway's public key (base64url): what GATEWAY_KEYS in the Worker must list. */
   get publicKey(): string {
     return this.#tokens.publicKey;
+  }
+
+  /**
+   * Signs from now on with a new gateway key (SIGHUP reload of cloud.keyFile); requests in
+   * flight keep the token they left with. Throws RangeError on a bad id or key (the old key stays).
+   */
+  updateGatewayKey(gatewayId: string, gatewayKey: string): void {
+    this.#tokens = new GatewayTokenSource({ gatewayId, gatewayKey });
   }
 
   /** Exchanges in flight and waiting. */

@@ -6,6 +6,6 @@ export { GatewayTokenSource, type GatewayTokenSourceOptions } from "./token-sour
 export { DEFAULT_UNAVAILABLE_MAX_AGE_S, buildRequestEnvelope, failureResult, interpretAnswer, interpretRegistryAnswer, type CloudAnswer } from "./exchange.js";
 export { GatewayKeyError, loadGatewayKey, newGatewayKeyFile, saveGatewayKey, type GatewayKeyErrorCode, type LoadGatewayKeyOptions } from "./gateway-key.js";
 export { RegistryView, registryLinks, type RegistryLookup } from "./registry-view.js";
-export { CloudRoutes, type CloudRoutesLogger, type CloudRoutesOptions, type CloudRoutesStats } from "./cloud-routes.js";
+export { CloudRoutes, type CloudRoutesLogger, type CloudRoutesOptions, type CloudRoutesStats, type ForwardOutcomes } from "./cloud-routes.js";
 export { isEndToEndOption, toForwardRequest, type CompleteRequest } from "./request.js";
 export { EMBEDDED_GATEWAY_ID, forwarderFromConfig, type ConfiguredForwarder } from "./from-config.js";

@@ -78,4 +78,6 @@ export interface CloudForwarder {
   fetchRegistry(): Promise<RegistryResult>;
   /** Aborts what is in flight (answered 5.03) and refuses new requests. */
   close(): Promise<void>;
+  /** Signs with a new gateway key from now on (SIGHUP); forwarders that cannot (embedded) leave it out. */
+  updateGatewayKey?(gatewayId: string, gatewayKey: string): void;
 }

@@ -168,6 +168,12 @@ export class CoapServer implements RequestSink {
     return true;
   }
 
+  /** Block-wise state and refusals (for metrics): uploads/bodies in progress, 4.13/4.08/5.03 answers. */
+  get blockStats(): { uploads: number; uploadsTooLarge: number; uploadsIncomplete: number; uploadsPerPeerRejected: number } {
+    const b = this.#block1;
+    return { uploads: b.active, uploadsTooLarge: b.tooLarge, uploadsIncomplete: b.incomplete, uploadsPerPeerRejected: b.perPeerRejected };
+  }
+
   /** The message layers in use (for stats). */
   get layers(): readonly MessageLayer[] {
     return [...this.#layers.values()];

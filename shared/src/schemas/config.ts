@@ -69,6 +69,41 @@ export const ListenSchema = z.strictObject({
   mtu: z._default(int(256, 65535), 1152),
   /** Serve plain coap:// at all (off: only coaps://). */
   enabled: z._default(z.boolean(), true),
+  /**
+   * Network interface to serve on (e.g. "wpan0", the OTBR's Thread interface): the agent binds
+   * each IPv6 address of it (link-local ones with their scope, "fe80::1%wpan0") instead of
+   * `address`, and joins the CoAP multicast groups there (see `multicast`).
+   */
+  interface: z.optional(z.string().check(z.minLength(1), z.maxLength(15))),
+  /** With `interface`: also bind its IPv4 addresses (IPv6 first: off unless true). */
+  ipv4: z.optional(z.boolean()),
+});
+
+/**
+ * CoAP multicast discovery (RFC 7252 §12.8, §8): with `listen.interface`, join the "All CoAP
+ * Nodes" groups on it and answer multicast requests (GET /.well-known/core) with NON responses
+ * after a random leisure delay (§8.2); errors and empty answers are never sent to a multicast request.
+ */
+export const MulticastSchema = z.strictObject({
+  /** Join the groups (only where `listen.interface` is set). */
+  enabled: z._default(z.boolean(), true),
+  /** Groups to join: link-local and realm-local All CoAP Nodes. */
+  groups: z._default(z.array(z.string().check(z.refine((g) => /^ff[0-9a-f]{2}:[0-9a-f:]*$/i.test(g), "must be an IPv6 multicast address (ffXX::…)"))), ["ff02::fd", "ff03::fd"]),
+  /** Upper bound of the random delay before a multicast response (RFC 7252 §8.2 DEFAULT_LEISURE: 5 s). */
+  leisureMs: z._default(int(0, 60_000), 5000),
+});
+
+/**
+ * Gateway health reports (POST /v1/health on the Worker, remote mode): sessions, handshakes,
+ * errors, uptime, version, and the Thread status from the OTBR REST API when it answers.
+ */
+export const HealthSchema = z.strictObject({
+  /** Report at all (remote cloud mode only; embedded mode keeps the report in process). */
+  enabled: z._default(z.boolean(), true),
+  /** Seconds between reports. */
+  intervalSeconds: z._default(int(5, 86_400), 60),
+  /** Base URL of the OpenThread Border Router REST API ("" turns the Thread part off). */
+  otbrUrl: z._default(z.string(), "http://127.0.0.1:8081"),
 });
 
 /**
@@ -104,7 +139,7 @@ export const CoapsPkiSchema = z.strictObject({
  */
 export const CoapsSchema = z.strictObject({
   enabled: z._default(z.boolean(), false),
-  /** Local address of the DTLS listener (default: listen.address). */
+  /** Local address of the DTLS listener (default: listen.address; "::" with listen.interface). */
   address: z.optional(z.string().check(z.minLength(1))),
   /** DTLS port (default: listen.port + 1, as libcoap's coap-server). */
   port: z.optional(port),
@@ -123,11 +158,63 @@ export const CoapsSchema = z.strictObject({
   /** Established sessions at most; further handshakes are refused. */
   maxSessions: z._default(int(1, 10_000_000), 10_000),
   /** Handshakes in progress at most (counted after the cookie exchange). */
-  maxHalfOpen: z._default(int(1, 1_000_000), 1_000),
+  maxHalfOpen: z._default(int(1, 1_000_000), 100),
   /** Close a session after this long without input (libcoap: 300 s; 0: never). */
   idleTimeoutMs: z._default(int(0, 86_400_000), 300_000),
   /** A handshake not complete after this long fails. */
   handshakeTimeoutMs: z._default(int(1000, 600_000), 60_000),
+});
+
+/**
+ * CoAP over TCP (RFC 8323, `coap+tcp://`): on by default next to UDP, as libcoap's coap-server
+ * (same address, same port number: TCP and UDP ports are separate namespaces).
+ */
+export const TcpSchema = z.strictObject({
+  enabled: z._default(z.boolean(), true),
+  /** Local address (default: listen.address). */
+  address: z.optional(z.string().check(z.minLength(1))),
+  /** TCP port (default: listen.port; 0 picks a free one). */
+  port: z.optional(port),
+  /** Connections beyond this are refused. */
+  maxConnections: z._default(int(1, 1_000_000), 1024),
+});
+
+/**
+ * CoAP over TLS (RFC 8323, `coaps+tcp://`): on by default, served only when `coaps` has
+ * credentials (PSK table, defaultPsk or pki: the same ones the DTLS listener uses).
+ */
+export const TlsSchema = z.strictObject({
+  enabled: z._default(z.boolean(), true),
+  /** Local address (default: coaps.address). */
+  address: z.optional(z.string().check(z.minLength(1))),
+  /** TCP port (default: coaps.port, i.e. listen.port + 1). */
+  port: z.optional(port),
+  maxConnections: z._default(int(1, 1_000_000), 1024),
+});
+
+/**
+ * CoAP over WebSockets (RFC 8323 §4, `coap+ws://` / `coaps+ws://` at /.well-known/coap): off
+ * unless the section is given (80/443 belong to HTTP, so there is no default port). `wss` uses
+ * the `coaps` credentials.
+ */
+export const WsSchema = z.strictObject({
+  enabled: z._default(z.boolean(), true),
+  /** Local address (default: listen.address). */
+  address: z.optional(z.string().check(z.minLength(1))),
+  /** TCP port (0 picks a free one). */
+  port,
+  maxConnections: z._default(int(1, 1_000_000), 1024),
+});
+
+/**
+ * A Unix-domain socket (libcoap's AF_UNIX sessions): a stream socket with RFC 8323 TCP framing
+ * (`coap+tcp://%2Fpath…`), or with `datagram` a datagram socket with the UDP message layer
+ * (`coap://%2Fpath…`, needs the optional unix-dgram module). The path is removed on close.
+ */
+export const UnixSchema = z.strictObject({
+  enabled: z._default(z.boolean(), true),
+  path: z.string().check(z.minLength(1), z.maxLength(107)),
+  datagram: z._default(z.boolean(), false),
 });
 
 export const LimitsSchema = z.strictObject({
@@ -146,6 +233,26 @@ export const LimitsSchema = z.strictObject({
   /** Concurrent block-wise transfers kept, and their idle timeout. */
   maxBlockTransfers: z._default(int(1, 1_000_000), 256),
   blockTransferTimeoutMs: z._default(int(1000, 3_600_000), 60_000),
+  /** DTLS handshakes one source IP may start per second (token bucket after the cookie exchange; 0: no limit). */
+  handshakesPerSecond: z._default(z.number().check(z.minimum(0), z.maximum(1_000_000)), 10),
+  /** The bucket size: handshakes one IP may start back to back. */
+  handshakeBurst: z._default(int(1, 1_000_000), 20),
+  /** Source IPs the handshake rate limiter tracks (least recently used forgotten beyond it). */
+  rateLimitAddresses: z._default(int(1, 10_000_000), 10_000),
+  /** At coaps.maxSessions, a session idle this long (ms) is closed to admit a new one (0: any; -1: never evict). */
+  evictIdleAfterMs: z._default(int(-1, 86_400_000), 10_000),
+  /** Block1 uploads one peer may have in progress (its reassembly memory ≤ this × maxBodyBytes; 5.03 beyond). */
+  maxBlockTransfersPerPeer: z._default(int(1, 1_000_000), 4),
+  /** Cloud requests one peer may have in flight; beyond it the device gets 5.03 with Max-Age. */
+  maxForwardsPerPeer: z._default(int(1, 100_000), 8),
+});
+
+/** Prometheus metrics (text exposition) over HTTP on a local port: GET /metrics. */
+export const MetricsSchema = z.strictObject({
+  enabled: z._default(z.boolean(), false),
+  /** Local by default: the counters describe the gateway's peers. */
+  address: z._default(z.string().check(z.minLength(1)), "127.0.0.1"),
+  port: z._default(port, 9464),
 });
 
 /** RFC 7252 §4.8 transmission parameters (derived values follow by the §4.8.2 formulas). */
@@ -204,6 +311,14 @@ const AgentConfigObject = z.strictObject({
   transmission: z.prefault(TransmissionSchema, {}),
   logging: z.prefault(LoggingSchema, {}),
   cloud: z.prefault(CloudSchema, {}),
+  multicast: z.prefault(MulticastSchema, {}),
+  health: z.prefault(HealthSchema, {}),
+  metrics: z.prefault(MetricsSchema, {}),
+  tcp: z.prefault(TcpSchema, {}),
+  tls: z.prefault(TlsSchema, {}),
+  ws: z.optional(WsSchema),
+  wss: z.optional(WsSchema),
+  unix: z.optional(UnixSchema),
   /** Serve the local demo resources /hello, /echo, /large (they shadow the cloud's). */
   demoResources: z._default(z.boolean(), false),
 });
@@ -235,8 +350,13 @@ export const AgentConfigSchema = z.pipe(
         if (c.cloud.url === undefined) ctx.addIssue({ code: "custom", path: ["cloud", "url"], message: "remote mode needs the Worker URL", input: undefined });
         if (c.cloud.keyFile === undefined) ctx.addIssue({ code: "custom", path: ["cloud", "keyFile"], message: "remote mode needs a gateway key file (coaps-edge keys --out FILE)", input: undefined });
       }
-      if (!c.coaps.enabled && !c.listen.enabled) {
-        ctx.addIssue({ code: "custom", path: ["listen", "enabled"], message: "nothing to listen on: enable listen or coaps", input: false });
+      const coapsCredentials = c.coaps.psk.length > 0 || c.coaps.defaultPsk !== undefined || pki !== undefined;
+      if (c.wss?.enabled && !coapsCredentials) {
+        ctx.addIssue({ code: "custom", path: ["wss", "enabled"], message: "wss needs coaps credentials (coaps.psk, coaps.defaultPsk or coaps.pki)", input: true });
+      }
+      const streams = c.tcp.enabled || (c.tls.enabled && coapsCredentials) || c.ws?.enabled === true || c.wss?.enabled === true || c.unix?.enabled === true;
+      if (!c.coaps.enabled && !c.listen.enabled && !streams) {
+        ctx.addIssue({ code: "custom", path: ["listen", "enabled"], message: "nothing to listen on: enable listen, coaps, tcp, tls, ws, wss or unix", input: false });
       }
     }),
   ),
@@ -244,10 +364,19 @@ export const AgentConfigSchema = z.pipe(
     ...c,
     coaps: {
       ...c.coaps,
-      address: c.coaps.address ?? c.listen.address,
+      // On an interface the DTLS listener (one socket) takes "::"; coaps.address narrows it.
+      address: c.coaps.address ?? (c.listen.interface !== undefined ? "::" : c.listen.address),
       port: c.coaps.port ?? (c.listen.port === 0 ? 0 : Math.min(65535, c.listen.port + 1)),
       mtu: c.coaps.mtu ?? c.listen.mtu,
     },
+    tcp: { ...c.tcp, address: c.tcp.address ?? c.listen.address, port: c.tcp.port ?? c.listen.port },
+    tls: {
+      ...c.tls,
+      address: c.tls.address ?? c.coaps.address ?? c.listen.address,
+      port: c.tls.port ?? c.coaps.port ?? (c.listen.port === 0 ? 0 : Math.min(65535, c.listen.port + 1)),
+    },
+    ...(c.ws ? { ws: { ...c.ws, address: c.ws.address ?? c.listen.address } } : {}),
+    ...(c.wss ? { wss: { ...c.wss, address: c.wss.address ?? c.coaps.address ?? c.listen.address } } : {}),
   })),
 );
 
