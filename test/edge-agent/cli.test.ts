@@ -69,6 +69,21 @@ describe("coaps-edge CLI", () => {
     assert.equal(viaRequest.stdout.toString(), "coap-client style");
   });
 
+  it("--json prints the whole response as one JSON object, for 2.xx and 4.xx alike", async () => {
+    const [ok, missing] = await Promise.all([
+      cliIn("post", `${base}/echo`, "-e", "{\"a\":1}", "-t", "application/json", "--json"),
+      cliIn("get", `${base}/no-such-resource`, "--json"),
+    ]);
+    assert.equal(ok.code, 0, ok.stderr.toString());
+    const body = JSON.parse(ok.stdout.toString()) as { code: string; contentFormat: number; payload: string; options: { name: string }[] };
+    assert.equal(body.code, "2.04"); // the cloud registry's /echo answers POST with 2.04
+    assert.equal(body.contentFormat, 50);
+    assert.equal(body.payload, '{"a":1}');
+    assert.ok(body.options.some((o) => o.name === "Content-Format"));
+    assert.equal(missing.code, 4);
+    assert.equal((JSON.parse(missing.stdout.toString()) as { code: string }).code, "4.04");
+  });
+
   it("sends a file payload with -f and custom options with -O", async () => {
     const file = join(dir, "body.bin");
     const body = Buffer.from(Array.from({ length: 3000 }, (_, i) => i & 0xff));

@@ -22,7 +22,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { Command } from "commander";
 import { codeName, contentFormatName, optionName, type CoapOption } from "@coaps-edge/shared";
-import { CoapClient } from "../client/client.js";
+import { CoapClient, type CoapClientResponse } from "../client/client.js";
 import { CoapClientError } from "../client/errors.js";
 import { transportLayerFactory, type TransportClientOptions } from "../coap/stream/client-factory.js";
 import { DtlsError, type SessionInfo } from "../dtls/index.js";
@@ -57,6 +57,7 @@ interface RequestFlags {
   non?: boolean;
   wait?: string;
   output?: string;
+  json?: boolean;
   verbose?: string;
   token?: string;
   option?: string[];
@@ -85,6 +86,7 @@ export function withRequestFlags(cmd: Command, method: boolean): Command {
     .option("-N, --non", "send NON instead of CON")
     .option("-B, --wait <seconds>", "give up after this many seconds", "90")
     .option("-o, --output <file>", "write the response body to a file instead of stdout")
+    .option("--json", "print the whole response (code, options, content format, payload) as one JSON object")
     .option("-v, --verbose <level>", "verbosity 0..9 (libcoap levels; 5+ prints the response header to stderr)")
     .option("-T, --token <token>", "token: up to 8 bytes of text, or 0x-prefixed hex")
     .option("-O, --option <num,value>", "add option num with a text (or 0x hex) value; repeatable", collect)
@@ -220,6 +222,11 @@ export async function runRequest(method: string, uri: string, flags: RequestFlag
       io.stderr.write(`${res.codeText} ${name}${ct} ${opts}\n`);
     }
     const cls = res.code >> 5;
+    if (flags.json) {
+      // Machine-readable: one JSON object on stdout whatever the class; the exit code still says it.
+      await write(io.stdout, new TextEncoder().encode(`${JSON.stringify(responseJson(res))}\n`));
+      return cls === 2 ? ExitCode.Ok : cls === 4 ? ExitCode.ClientError : ExitCode.ServerError;
+    }
     if (cls === 2) {
       if (flags.output !== undefined) await writeFile(flags.output, res.payload);
       else if (res.payload.length > 0) await write(io.stdout, res.payload);
@@ -271,4 +278,22 @@ function describeSession(info: SessionInfo): string {
 
 function write(stream: NodeJS.WritableStream, data: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => stream.write(data, (err) => (err ? reject(err) : resolve())));
+}
+
+/** The `--json` view of a response: text payloads as text, anything else as base64. */
+function responseJson(res: CoapClientResponse): Record<string, unknown> {
+  const text = new TextDecoder("utf-8", { fatal: true });
+  let payloadText: string | undefined;
+  try {
+    payloadText = text.decode(res.payload);
+  } catch {
+    payloadText = undefined;
+  }
+  return {
+    code: res.codeText,
+    name: codeName(res.code) ?? null,
+    contentFormat: res.contentFormat ?? null,
+    options: res.options.map((o) => ({ number: o.number, name: optionName(o.number) ?? null, value: Buffer.from(o.value).toString("hex") })),
+    ...(payloadText !== undefined ? { payload: payloadText } : { payloadBase64: Buffer.from(res.payload).toString("base64") }),
+  };
 }
