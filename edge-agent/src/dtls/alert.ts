@@ -6,30 +6,24 @@
  *       AlertDescription description;
  *   } Alert;
  */
+import { TlsAlert } from "../pki/errors.js";
 import { ByteReader } from "./codec/bytes.js";
 
 export const AlertLevel = { warning: 1, fatal: 2 } as const;
 export type AlertLevel = (typeof AlertLevel)[keyof typeof AlertLevel];
 
+/**
+ * The full description table: the certificate/handshake subset that PKI validation results carry
+ * is defined once in pki/errors.ts (`TlsAlert`, the layer below) and spread in here.
+ */
 export const AlertDescription = {
+  ...TlsAlert,
   close_notify: 0,
   unexpected_message: 10,
   bad_record_mac: 20,
   record_overflow: 22,
-  handshake_failure: 40,
-  bad_certificate: 42,
-  unsupported_certificate: 43,
-  certificate_revoked: 44,
-  certificate_expired: 45,
-  certificate_unknown: 46,
-  illegal_parameter: 47,
-  unknown_ca: 48,
-  access_denied: 49,
-  decode_error: 50,
-  decrypt_error: 51,
   protocol_version: 70,
   insufficient_security: 71,
-  internal_error: 80,
   inappropriate_fallback: 86,
   user_canceled: 90,
   no_renegotiation: 100,
