@@ -11,18 +11,12 @@
 import { lookup as dnsLookup } from "node:dns/promises";
 import {
   MessageType,
-  OptionNumber,
-  codeToString,
-  getUintOption,
-  methodFromName,
-  stringOption,
   szxFromSize,
-  uintOption,
-  utf8Encode,
   type CoapOption,
 } from "@coaps-edge/shared";
 import { peerKey, type DatagramEndpoint, type PeerAddress, type PeerIdentity } from "../transport/types.js";
 import { UdpEndpoint } from "../transport/udp.js";
+import { checkTokenLength, methodCode, payloadBytes, requestOptions, transferResponse } from "./request-parts.js";
 import { systemClock, type Clock } from "../util/clock.js";
 import { DEFAULT_BLOCKWISE } from "../coap/blockwise.js";
 import { DEFAULT_TOKEN_LENGTH, transmissionTimes, type TransmissionParameters } from "../coap/constants.js";
@@ -169,19 +163,20 @@ export class CoapClient {
     const target: RequestTarget = { scheme: t.scheme, host: t.host, port: t.port, address };
     const layer = await this.#layerFor(target);
 
-    const options: CoapOption[] = [];
-    // §6.4 step 5: Uri-Host only for a registered name (the IP literal is the destination);
-    // Uri-Port never (it always equals the destination port here).
-    if (!isIpLiteral(t.host) && address.family !== "Unix") options.push(stringOption(OptionNumber.UriHost, t.host));
-    for (const seg of t.path) options.push(stringOption(OptionNumber.UriPath, seg));
-    for (const q of t.query) options.push(stringOption(OptionNumber.UriQuery, q));
-    if (req.contentFormat !== undefined) options.push(uintOption(OptionNumber.ContentFormat, req.contentFormat));
-    if (req.accept !== undefined) options.push(uintOption(OptionNumber.Accept, req.accept));
-    if (req.options) options.push(...req.options);
+    const options = requestOptions({
+      // §6.4 step 5: Uri-Host only for a registered name (the IP literal is the destination);
+      // Uri-Port never (it always equals the destination port here).
+      uriHost: !isIpLiteral(t.host) && address.family !== "Unix" ? t.host : undefined,
+      path: t.path,
+      query: t.query,
+      contentFormat: req.contentFormat,
+      accept: req.accept,
+      extra: req.options,
+    });
 
     const tokenLength = req.token?.length ?? this.#options.tokenLength ?? DEFAULT_TOKEN_LENGTH;
-    if (tokenLength > 8) throw new CoapClientError("bad-request", "token longer than 8 bytes");
-    const payload = req.payload === undefined ? new Uint8Array(0) : typeof req.payload === "string" ? utf8Encode(req.payload) : req.payload;
+    checkTokenLength(tokenLength);
+    const payload = payloadBytes(req.payload);
     const size = req.blockSize ?? this.#options.blockSize;
     const type = req.confirmable === false ? MessageType.NON : MessageType.CON;
 
@@ -202,17 +197,7 @@ export class CoapClient {
         return this.#exchanges.send(layer, address, { type, code: method, token, options: opts, payload: body }, deadline);
       },
     );
-    const code = result.response.message.code;
-    return {
-      code,
-      codeText: codeToString(code),
-      options: result.options,
-      payload: result.payload,
-      contentFormat: getUintOption({ ...result.response.message, options: result.options }, OptionNumber.ContentFormat),
-      peer: result.response.peer,
-      identity: result.response.identity,
-      messages: result.messages,
-    };
+    return transferResponse(result);
   }
 
   /** GET `uri`. */
@@ -347,11 +332,4 @@ export class CoapClient {
     layer.responseSink = this.#exchanges;
     this.#slots.set(endpoint, { layer, ownedLayer, ownedEndpoint });
   }
-}
-
-function methodCode(m: string | number | undefined): number {
-  if (m === undefined) return 1;
-  const code = typeof m === "number" ? m : methodFromName(m);
-  if (code === undefined || code < 1 || code > 31) throw new CoapClientError("bad-request", `unknown method ${String(m)}`);
-  return code;
 }

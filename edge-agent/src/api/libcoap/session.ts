@@ -28,11 +28,7 @@ import {
   OptionNumber,
   codeToString,
   getUintOption,
-  methodFromName,
-  stringOption,
   szxFromSize,
-  uintOption,
-  utf8Encode,
   type CoapOption,
 } from "@coaps-edge/shared";
 import { DEFAULT_BLOCKWISE } from "../../coap/blockwise.js";
@@ -43,6 +39,7 @@ import { blockwiseRequest } from "../../client/blockwise-transfer.js";
 import type { CoapClientResponse } from "../../client/client.js";
 import { CoapClientError } from "../../client/errors.js";
 import { Exchanges } from "../../client/exchanges.js";
+import { checkTokenLength, methodCode, payloadBytes, requestOptions, transferResponse } from "../../client/request-parts.js";
 import { DtlsClient, type DtlsClientOptions } from "../../dtls/client.js";
 import type { SessionInfo } from "../../dtls/connection.js";
 import { DtlsError } from "../../dtls/errors.js";
@@ -481,18 +478,12 @@ export class CoapSession {
     if (this.#state === "released" || !t) throw new CoapSessionError("released", "the session was released");
     if (this.#state === "closed") throw new CoapClientError("closed", "the session was closed by the peer");
     const method = methodCode(req.method);
-    const options: CoapOption[] = [];
-    if (req.uriHost !== undefined) options.push(stringOption(OptionNumber.UriHost, req.uriHost));
     const path = req.path === undefined ? [] : typeof req.path === "string" ? req.path.split("/").filter((s) => s !== "") : req.path;
-    for (const seg of path) options.push(stringOption(OptionNumber.UriPath, seg));
     const query = req.query === undefined ? [] : typeof req.query === "string" ? req.query.replace(/^\?/, "").split("&").filter((q) => q !== "") : req.query;
-    for (const q of query) options.push(stringOption(OptionNumber.UriQuery, q));
-    if (req.contentFormat !== undefined) options.push(uintOption(OptionNumber.ContentFormat, req.contentFormat));
-    if (req.accept !== undefined) options.push(uintOption(OptionNumber.Accept, req.accept));
-    if (req.options) options.push(...req.options);
-    const payload = req.payload === undefined ? new Uint8Array(0) : typeof req.payload === "string" ? utf8Encode(req.payload) : req.payload;
+    const options = requestOptions({ uriHost: req.uriHost, path, query, contentFormat: req.contentFormat, accept: req.accept, extra: req.options });
+    const payload = payloadBytes(req.payload);
     const tokenLength = req.token?.length ?? DEFAULT_TOKEN_LENGTH;
-    if (tokenLength > 8) throw new CoapClientError("bad-request", "token longer than 8 bytes");
+    checkTokenLength(tokenLength);
     const type = req.confirmable === false ? MessageType.NON : MessageType.CON;
     const timeoutMs = req.timeoutMs ?? this.context.requestTimeoutMs ?? transmissionTimes(this.transmission).maxTransmitWaitMs;
     const deadline = this.context.clock.now() + timeoutMs;
@@ -537,23 +528,6 @@ export class CoapSession {
       },
       send,
     );
-    const code = result.response.message.code;
-    return {
-      code,
-      codeText: codeToString(code),
-      options: result.options,
-      payload: result.payload,
-      contentFormat: getUintOption({ ...result.response.message, options: result.options }, OptionNumber.ContentFormat),
-      peer: result.response.peer,
-      identity: result.response.identity,
-      messages: result.messages,
-    };
+    return transferResponse(result);
   }
-}
-
-function methodCode(m: string | number | undefined): number {
-  if (m === undefined) return 1;
-  const code = typeof m === "number" ? m : methodFromName(m);
-  if (code === undefined || code < 1 || code > 31) throw new CoapClientError("bad-request", `unknown method ${String(m)}`);
-  return code;
 }
