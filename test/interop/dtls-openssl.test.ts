@@ -11,6 +11,7 @@ import { DtlsClient, DtlsError, DtlsServer, pskTable, type CloseReason, type Ses
 import { UdpEndpoint } from "../../edge-agent/src/transport/udp.js";
 import type { PeerAddress } from "../../edge-agent/src/transport/types.js";
 import { freeUdpPort, OpensslProcess, requireOpenssl } from "../helpers/openssl.js";
+import { next } from "../helpers/events.js";
 
 const PSK_HEX = "64656d6f2d7365637265742d70736b"; // "demo-secret-psk"
 const WRONG_HEX = "64656d6f2d7365637265742d70736c";
@@ -23,17 +24,6 @@ const SUITES = [
 ] as const;
 
 const cipherArg = (name: string) => `${name}:@SECLEVEL=0`;
-
-/** Resolves with the first value `register` hands to its callback, or rejects after `ms`. */
-function next<T>(register: (cb: (v: T) => void) => void, ms = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("timed out")), ms);
-    register((v) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
-}
 
 async function startServer() {
   const udp = await UdpEndpoint.bind({ address: "127.0.0.1", port: 0 });

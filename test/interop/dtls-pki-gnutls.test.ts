@@ -13,6 +13,7 @@ import { UdpEndpoint } from "../../edge-agent/src/transport/udp.js";
 import type { PeerAddress, PeerIdentity } from "../../edge-agent/src/transport/types.js";
 import { freeUdpPort, OpensslProcess as PeerProcess, requireBinary } from "../helpers/openssl.js";
 import { writeTempPki } from "../helpers/pki.js";
+import { next } from "../helpers/events.js";
 
 let files: ReturnType<typeof writeTempPki>;
 let serverCreds: Credentials;
@@ -26,16 +27,6 @@ before(() => {
   trust = loadTrustStore({ path: files.file("ca.crt") });
 });
 after(() => files.remove());
-
-function next<T>(register: (cb: (v: T) => void) => void, ms = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("timed out")), ms);
-    register((v) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
-}
 
 for (const [label, priority, suite] of [
   ["default priority", undefined, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM"],

@@ -14,6 +14,7 @@ import { UdpEndpoint } from "../../edge-agent/src/transport/udp.js";
 import type { PeerAddress, PeerIdentity } from "../../edge-agent/src/transport/types.js";
 import { freeUdpPort, OpensslProcess, requireOpenssl } from "../helpers/openssl.js";
 import { writeTempPki } from "../helpers/pki.js";
+import { next } from "../helpers/events.js";
 
 const SUITES = [
   { openssl: "ECDHE-ECDSA-AES128-CCM8", id: 0xc0ae, name: "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8" },
@@ -35,17 +36,6 @@ before(() => {
   trust = loadTrustStore({ path: files.file("ca.crt") });
 });
 after(() => files.remove());
-
-/** Resolves with the first value `register` hands to its callback, or rejects after `ms`. */
-function next<T>(register: (cb: (v: T) => void) => void, ms = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("timed out")), ms);
-    register((v) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
-}
 
 async function startServer(verifyPeer: boolean) {
   const udp = await UdpEndpoint.bind({ address: "127.0.0.1", port: 0 });
