@@ -17,7 +17,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { gatewayAuth, httpError, type CloudEnv, type GatewayAuthOptions } from "./auth.js";
 import { dispatch } from "./dispatch.js";
-import { ENGLISH, formatIssues } from "./issues.js";
+import { readJsonBody } from "./json-body.js";
 import { registerGatewayRoutes, type GatewayRoutesOptions } from "./gateways.js";
 import type { CloudRegistry } from "./registry.js";
 
@@ -54,18 +54,11 @@ export function createCloudApp(options: CloudAppOptions): Hono<CloudEnv> {
       onError: () => httpError(413, "too-large", `envelope larger than ${maxSize} bytes`).getResponse(),
     }),
     async (c) => {
-      let body: unknown;
-      try {
-        body = JSON.parse(await c.req.text());
-      } catch {
-        throw httpError(400, "bad-json", "body is not JSON");
+      const envelope = await readJsonBody(c, RequestEnvelopeSchema, "bad-envelope");
+      if (envelope.gatewayId !== c.var.gatewayId) {
+        throw httpError(403, "gateway-mismatch", `token is for ${c.var.gatewayId}, envelope says ${envelope.gatewayId}`);
       }
-      const parsed = RequestEnvelopeSchema.safeParse(body, ENGLISH);
-      if (!parsed.success) throw httpError(400, "bad-envelope", formatIssues(parsed.error.issues));
-      if (parsed.data.gatewayId !== c.var.gatewayId) {
-        throw httpError(403, "gateway-mismatch", `token is for ${c.var.gatewayId}, envelope says ${parsed.data.gatewayId}`);
-      }
-      return c.json(await dispatch(parsed.data, registry, c.env ?? {}));
+      return c.json(await dispatch(envelope, registry, c.env ?? {}));
     },
   );
 

@@ -13,42 +13,11 @@
  * last write wins — exactly "the last report"), else an in-memory store per app instance
  * (embedded mode, tests; in a Worker without the binding it lasts as long as the isolate).
  */
-import * as z from "zod/mini";
+import { GatewayHealthReportSchema, MAX_HEALTH_REPORT_BYTES, type GatewayHealthReport } from "@coaps-edge/shared";
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { gatewayAuth, httpError, type CloudEnv, type GatewayAuthOptions } from "./auth.js";
-import { ENGLISH, formatIssues } from "./issues.js";
-
-/** Largest health report accepted. */
-export const MAX_HEALTH_REPORT_BYTES = 16 * 1024;
-
-const count = z.number().check(z.int(), z.minimum(0));
-
-/** The Thread part of a report (from the OTBR REST API on the gateway host). */
-export const ThreadHealthSchema = z.object({
-  available: z.boolean(),
-  role: z.optional(z.string().check(z.maxLength(32))),
-  networkName: z.optional(z.string().check(z.maxLength(64))),
-  partitionId: z.optional(count),
-  neighbourCount: z.optional(count),
-  routerCount: z.optional(count),
-  /** Why the OTBR could not be read (available: false). */
-  reason: z.optional(z.string().check(z.maxLength(64))),
-});
-
-/** What an agent reports (edge-agent/src/health/report.ts builds it). */
-export const GatewayHealthReportSchema = z.object({
-  version: z.string().check(z.minLength(1), z.maxLength(64)),
-  uptimeSeconds: z.number().check(z.minimum(0)),
-  /** Established DTLS sessions now. */
-  sessions: count,
-  handshakes: z.object({ ok: count, failed: count }),
-  /** Error counters by name (handler errors, send errors, forward failures, …). */
-  errors: z.record(z.string().check(z.maxLength(64)), count),
-  requests: count,
-  thread: z.optional(ThreadHealthSchema),
-});
-export type GatewayHealthReport = z.output<typeof GatewayHealthReportSchema>;
+import { readJsonBody } from "./json-body.js";
 
 /** One stored report. */
 export interface GatewayHealthRecord {
@@ -156,15 +125,8 @@ export function registerGatewayRoutes(app: Hono<CloudEnv>, options: GatewayRoute
     gatewayAuth(options.auth),
     bodyLimit({ maxSize: MAX_HEALTH_REPORT_BYTES, onError: () => httpError(413, "too-large", `health report larger than ${MAX_HEALTH_REPORT_BYTES} bytes`).getResponse() }),
     async (c) => {
-      let body: unknown;
-      try {
-        body = JSON.parse(await c.req.text());
-      } catch {
-        throw httpError(400, "bad-json", "body is not JSON");
-      }
-      const parsed = GatewayHealthReportSchema.safeParse(body, ENGLISH);
-      if (!parsed.success) throw httpError(400, "bad-report", formatIssues(parsed.error.issues));
-      await storeOf(c).put({ gatewayId: c.var.gatewayId, receivedAt: new Date(now()).toISOString(), report: parsed.data });
+      const report = await readJsonBody(c, GatewayHealthReportSchema, "bad-report");
+      await storeOf(c).put({ gatewayId: c.var.gatewayId, receivedAt: new Date(now()).toISOString(), report });
       return c.body(null, 204);
     },
   );

@@ -2,37 +2,14 @@
  * The gateway health report (issue 10): what the agent tells the Worker about itself on each
  * tick. Counters are totals since start (the Worker keeps the last report, so rates are the
  * operator's subtraction); the Thread part comes from the OTBR REST API when it answers.
- * The Worker validates the same shape (cloud/src/gateways.ts GatewayHealthReportSchema).
+ * Its shape is the shared GatewayHealthReportSchema, which the Worker validates it with.
  */
 import { readFileSync } from "node:fs";
+import type { GatewayHealthReport, ThreadHealth } from "@coaps-edge/shared";
 import type { Agent } from "../agent.js";
 import type { ThreadStatus } from "../otbr/types.js";
 
-/** The Thread status as reported: the few fields an operator looks at. */
-export interface ThreadHealth {
-  readonly available: boolean;
-  readonly role?: string;
-  readonly networkName?: string;
-  readonly partitionId?: number;
-  readonly neighbourCount?: number;
-  readonly routerCount?: number;
-  /** Why the OTBR could not be read (available: false). */
-  readonly reason?: string;
-}
-
-export interface GatewayHealthReport {
-  readonly version: string;
-  readonly uptimeSeconds: number;
-  /** Established DTLS sessions now. */
-  readonly sessions: number;
-  /** DTLS handshakes since start. */
-  readonly handshakes: { readonly ok: number; readonly failed: number };
-  /** Error counters since start, by name. */
-  readonly errors: Readonly<Record<string, number>>;
-  /** CoAP requests since start (all listeners). */
-  readonly requests: number;
-  readonly thread?: ThreadHealth;
-}
+export type { GatewayHealthReport, ThreadHealth };
 
 /** The agent package's version (edge-agent/package.json). */
 export const AGENT_VERSION: string = (() => {

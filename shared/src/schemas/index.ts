@@ -3,3 +3,4 @@ export * from "./envelope.js";
 export * from "./gateway-key.js";
 export * from "./registry.js";
 export * from "./config.js";
+export * from "./health.js";
