@@ -8,6 +8,7 @@ import { after, before, test } from "node:test";
 import { Code, ContentFormat, Method, generateGatewayKeyPair, utf8Decode, utf8Encode } from "@coaps-edge/shared";
 import { HttpCloudForwarder, type ForwardRequest } from "../../edge-agent/src/forward/index.js";
 import { largeText } from "../../cloud/resources/large.js";
+import { forwardRequest } from "../helpers/forward.js";
 
 process.env.WRANGLER_SEND_METRICS = "false";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
@@ -42,16 +43,7 @@ after(async () => {
   await worker?.dispose();
 });
 
-const request = (over: Partial<ForwardRequest> = {}): ForwardRequest => ({
-  method: Method.GET,
-  uriPath: ["hello"],
-  uriQuery: [],
-  options: [],
-  payload: new Uint8Array(0),
-  peer: { address: "fd00::77", port: 50000 },
-  identity: { kind: "psk", identity: "demo" },
-  ...over,
-});
+const request = forwardRequest;
 
 const forwarder = (gatewayKey = key.privateKey) => new HttpCloudForwarder({ url, gatewayId: GATEWAY, gatewayKey, timeoutMs: 5000 });
 

@@ -13,11 +13,15 @@ import {
   createCertificate,
   generateP256KeyPair,
   generateTestPki,
+  loadCredentials,
+  loadTrustStore,
   writeTestPki,
   type CertificateSpec,
+  type Credentials,
   type GeneratedCertificate,
   type TestPki,
   type TestPkiOptions,
+  type TrustStore,
 } from "../../edge-agent/src/pki/index.js";
 
 /** The fixed "now" of validation tests: 2030-01-01T00:00:00Z. */
@@ -126,4 +130,18 @@ export function writeTempPki(options: TestPkiOptions = {}): { readonly dir: stri
   const pki = generateTestPki(options);
   writeTestPki(pki, dir, { overwrite: true });
   return { dir, pki, file: (name) => join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A temporary test PKI (one device) written to disk and loaded as the DTLS engine takes it. */
+export interface LoadedTempPki extends ReturnType<typeof writeTempPki> {
+  readonly server: Credentials;
+  readonly device: Credentials;
+  readonly trust: TrustStore;
+}
+
+/** writeTempPki({ devices: 1 }) plus the server's and device-001's credentials and the CA trust store. */
+export function loadTempPki(): LoadedTempPki {
+  const files = writeTempPki({ devices: 1 });
+  const creds = (who: string) => loadCredentials({ path: files.file(`${who}.crt`) }, { path: files.file(`${who}.key`) });
+  return { ...files, server: creds("server"), device: creds("device-001"), trust: loadTrustStore({ path: files.file("ca.crt") }) };
 }

@@ -8,25 +8,15 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { DtlsClient, DtlsServer, type SessionInfo } from "../../edge-agent/src/dtls/index.js";
-import { loadCredentials, loadTrustStore, type Credentials, type TrustStore } from "../../edge-agent/src/pki/index.js";
 import { UdpEndpoint } from "../../edge-agent/src/transport/udp.js";
 import type { PeerAddress, PeerIdentity } from "../../edge-agent/src/transport/types.js";
 import { freeUdpPort, OpensslProcess as PeerProcess, requireBinary } from "../helpers/openssl.js";
-import { writeTempPki } from "../helpers/pki.js";
+import { loadTempPki, type LoadedTempPki } from "../helpers/pki.js";
 import { next } from "../helpers/events.js";
 
-let files: ReturnType<typeof writeTempPki>;
-let serverCreds: Credentials;
-let deviceCreds: Credentials;
-let trust: TrustStore;
-
-before(() => {
-  files = writeTempPki({ devices: 1 });
-  serverCreds = loadCredentials({ path: files.file("server.crt") }, { path: files.file("server.key") });
-  deviceCreds = loadCredentials({ path: files.file("device-001.crt") }, { path: files.file("device-001.key") });
-  trust = loadTrustStore({ path: files.file("ca.crt") });
-});
-after(() => files.remove());
+let pki: LoadedTempPki;
+before(() => (pki = loadTempPki()));
+after(() => pki.remove());
 
 for (const [label, priority, suite] of [
   ["default priority", undefined, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM"],
@@ -36,14 +26,14 @@ for (const [label, priority, suite] of [
     const bin = requireBinary(t, "gnutls-cli");
     if (!bin) return;
     const udp = await UdpEndpoint.bind({ address: "127.0.0.1", port: 0 });
-    const server = new DtlsServer(udp, { pki: { credentials: serverCreds, trust, verifyPeer: true } });
+    const server = new DtlsServer(udp, { pki: { credentials: pki.server, trust: pki.trust, verifyPeer: true } });
     const established = next<SessionInfo>((cb) => (server.onSessionEstablished = (_p, info) => cb(info)));
     const received = next<{ text: string; peer: PeerAddress; identity: PeerIdentity }>(
       (cb) => (server.onDatagram = (d, peer, identity) => cb({ text: Buffer.from(d).toString(), peer, identity })),
     );
     const client = new PeerProcess(bin, [
-      "--udp", "-p", String(udp.local.port), "--x509cafile", files.file("ca.crt"),
-      "--x509certfile", files.file("device-001.crt"), "--x509keyfile", files.file("device-001.key"),
+      "--udp", "-p", String(udp.local.port), "--x509cafile", pki.file("ca.crt"),
+      "--x509certfile", pki.file("device-001.crt"), "--x509keyfile", pki.file("device-001.key"),
       ...(priority ? ["--priority", priority] : []),
       "127.0.0.1", // verified against the server certificate's IP subjectAltName
     ]);
@@ -54,7 +44,7 @@ for (const [label, priority, suite] of [
       t.diagnostic(client.output.match(/Description: .*/)?.[0] ?? "");
       assert.equal(info.cipherSuite.name, suite);
       assert.equal(info.identity.identity, "device-001");
-      assert.deepEqual(info.peerCertificateDer, deviceCreds.chainDer[0]);
+      assert.deepEqual(info.peerCertificateDer, pki.device.chainDer[0]);
 
       client.write("hello from gnutls\n");
       const got = await received;
@@ -75,14 +65,14 @@ test("our DtlsClient with a client certificate → gnutls-serv --require-client-
   const port = await freeUdpPort();
   const srv = new PeerProcess(bin, [
     "--udp", "-p", String(port), "--echo", "--require-client-cert",
-    "--x509certfile", files.file("server.crt"), "--x509keyfile", files.file("server.key"), "--x509cafile", files.file("ca.crt"),
+    "--x509certfile", pki.file("server.crt"), "--x509keyfile", pki.file("server.key"), "--x509cafile", pki.file("ca.crt"),
   ]);
   try {
     await srv.waitFor(/listening on IPv4/);
     const udp = await UdpEndpoint.bind({ address: "127.0.0.1", port: 0 });
     t.after(() => udp.close());
     const client = await DtlsClient.connect(udp, { address: "127.0.0.1", port, family: "IPv4" }, {
-      pki: { credentials: deviceCreds, trust, policy: { host: "127.0.0.1" } },
+      pki: { credentials: pki.device, trust: pki.trust, policy: { host: "127.0.0.1" } },
       handshakeTimeoutMs: 5000,
     });
     const info = client.sessionInfo()!;

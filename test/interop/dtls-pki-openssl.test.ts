@@ -9,11 +9,11 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { DtlsClient, DtlsError, DtlsServer, type CloseReason, type SessionInfo } from "../../edge-agent/src/dtls/index.js";
-import { loadCredentials, loadTrustStore, type Credentials, type TrustStore } from "../../edge-agent/src/pki/index.js";
 import { UdpEndpoint } from "../../edge-agent/src/transport/udp.js";
 import type { PeerAddress, PeerIdentity } from "../../edge-agent/src/transport/types.js";
 import { freeUdpPort, OpensslProcess, requireOpenssl } from "../helpers/openssl.js";
-import { writeTempPki } from "../helpers/pki.js";
+import { loadTempPki, writeTempPki, type LoadedTempPki } from "../helpers/pki.js";
+import { loadTrustStore } from "../../edge-agent/src/pki/index.js";
 import { next } from "../helpers/events.js";
 
 const SUITES = [
@@ -24,28 +24,19 @@ const SUITES = [
 
 const cipherArg = (name: string) => `${name}:@SECLEVEL=0`;
 
-let files: ReturnType<typeof writeTempPki>;
-let serverCreds: Credentials;
-let deviceCreds: Credentials;
-let trust: TrustStore;
-
-before(() => {
-  files = writeTempPki({ devices: 1 });
-  serverCreds = loadCredentials({ path: files.file("server.crt") }, { path: files.file("server.key") });
-  deviceCreds = loadCredentials({ path: files.file("device-001.crt") }, { path: files.file("device-001.key") });
-  trust = loadTrustStore({ path: files.file("ca.crt") });
-});
-after(() => files.remove());
+let pki: LoadedTempPki;
+before(() => (pki = loadTempPki()));
+after(() => pki.remove());
 
 async function startServer(verifyPeer: boolean) {
   const udp = await UdpEndpoint.bind({ address: "127.0.0.1", port: 0 });
-  const server = new DtlsServer(udp, { pki: { credentials: serverCreds, trust, verifyPeer } });
+  const server = new DtlsServer(udp, { pki: { credentials: pki.server, trust: pki.trust, verifyPeer } });
   return { server, port: udp.local.port };
 }
 
 const clientArgs = (port: number, cipher: string, withCert = true) => [
-  "s_client", "-dtls1_2", "-cipher", cipherArg(cipher), "-CAfile", files.file("ca.crt"), "-verify_return_error",
-  ...(withCert ? ["-cert", files.file("device-001.crt"), "-key", files.file("device-001.key")] : []),
+  "s_client", "-dtls1_2", "-cipher", cipherArg(cipher), "-CAfile", pki.file("ca.crt"), "-verify_return_error",
+  ...(withCert ? ["-cert", pki.file("device-001.crt"), "-key", pki.file("device-001.key")] : []),
   "-connect", `127.0.0.1:${port}`,
 ];
 
@@ -69,13 +60,13 @@ for (const suite of SUITES) {
       assert.match(client.output, /Verify return code: 0 \(ok\)/, "OpenSSL verified our chain");
       assert.equal(info.identity.kind, "x509");
       assert.equal(info.identity.identity, "device-001");
-      assert.deepEqual(info.peerCertificateDer, deviceCreds.chainDer[0]);
+      assert.deepEqual(info.peerCertificateDer, pki.device.chainDer[0]);
 
       client.write("hello from openssl\n");
       const got = await received;
       assert.equal(got.text, "hello from openssl\n");
       assert.equal(got.identity.identity, "device-001");
-      assert.equal(got.identity.certificateSha256, deviceCreds.leaf.sha256);
+      assert.equal(got.identity.certificateSha256, pki.device.leaf.sha256);
       server.send(got.peer, Buffer.from("hello from coaps-edge\n"));
       await client.waitFor(/hello from coaps-edge/);
 
@@ -144,8 +135,8 @@ for (const withCert of [true, false]) {
     if (!bin) return;
     const port = await freeUdpPort();
     const srv = new OpensslProcess(bin, [
-      "s_server", "-dtls1_2", "-cert", files.file("server.crt"), "-key", files.file("server.key"),
-      ...(withCert ? ["-Verify", "2", "-CAfile", files.file("ca.crt")] : []),
+      "s_server", "-dtls1_2", "-cert", pki.file("server.crt"), "-key", pki.file("server.key"),
+      ...(withCert ? ["-Verify", "2", "-CAfile", pki.file("ca.crt")] : []),
       "-cipher", cipherArg(SUITES[0].openssl), "-accept", `127.0.0.1:${port}`,
     ]);
     try {
@@ -153,7 +144,7 @@ for (const withCert of [true, false]) {
       const udp = await UdpEndpoint.bind({ address: "127.0.0.1", port: 0 });
       t.after(() => udp.close());
       const client = await DtlsClient.connect(udp, { address: "127.0.0.1", port, family: "IPv4" }, {
-        pki: { ...(withCert ? { credentials: deviceCreds } : {}), trust, policy: { host: "localhost" } },
+        pki: { ...(withCert ? { credentials: pki.device } : {}), trust: pki.trust, policy: { host: "localhost" } },
         sni: "localhost",
         handshakeTimeoutMs: 5000,
       });
@@ -184,13 +175,13 @@ test("our DtlsClient without a certificate → openssl s_server -Verify 2: OpenS
   if (!bin) return;
   const port = await freeUdpPort();
   const srv = new OpensslProcess(bin, [
-    "s_server", "-dtls1_2", "-cert", files.file("server.crt"), "-key", files.file("server.key"), "-Verify", "2",
-    "-CAfile", files.file("ca.crt"), "-cipher", cipherArg(SUITES[0].openssl), "-accept", `127.0.0.1:${port}`,
+    "s_server", "-dtls1_2", "-cert", pki.file("server.crt"), "-key", pki.file("server.key"), "-Verify", "2",
+    "-CAfile", pki.file("ca.crt"), "-cipher", cipherArg(SUITES[0].openssl), "-accept", `127.0.0.1:${port}`,
   ]);
   try {
     await srv.waitFor(/ACCEPT/);
     const udp = await UdpEndpoint.bind({ address: "127.0.0.1", port: 0 });
-    const err = await DtlsClient.connect(udp, { address: "127.0.0.1", port, family: "IPv4" }, { pki: { trust }, handshakeTimeoutMs: 5000 }).then(
+    const err = await DtlsClient.connect(udp, { address: "127.0.0.1", port, family: "IPv4" }, { pki: { trust: pki.trust }, handshakeTimeoutMs: 5000 }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -209,7 +200,7 @@ test("our DtlsClient refuses openssl s_server's certificate when it trusts anoth
   const other = writeTempPki({ caCommonName: "another CA", devices: 0, server: false });
   const port = await freeUdpPort();
   const srv = new OpensslProcess(bin, [
-    "s_server", "-dtls1_2", "-cert", files.file("server.crt"), "-key", files.file("server.key"),
+    "s_server", "-dtls1_2", "-cert", pki.file("server.crt"), "-key", pki.file("server.key"),
     "-cipher", cipherArg(SUITES[0].openssl), "-accept", `127.0.0.1:${port}`,
   ]);
   try {

@@ -4,17 +4,9 @@ import { test } from "node:test";
 import { createCloudApp, createDefaultCloudApp, createRegistry, defineResource, routes } from "@coaps-edge/cloud/lib";
 import { Code, ContentFormat, Method, generateGatewayKeyPair, utf8Decode, utf8Encode } from "@coaps-edge/shared";
 import { EmbeddedCloudForwarder, RegistryView, registryLinks, type ForwardRequest } from "../../../edge-agent/src/forward/index.js";
+import { forwardRequest } from "../../helpers/forward.js";
 
-const request = (over: Partial<ForwardRequest> = {}): ForwardRequest => ({
-  method: Method.GET,
-  uriPath: ["hello"],
-  uriQuery: [],
-  options: [],
-  payload: new Uint8Array(0),
-  peer: { address: "fd00::5", port: 5683 },
-  identity: { kind: "psk", identity: "demo" },
-  ...over,
-});
+const request = forwardRequest;
 
 const key = generateGatewayKeyPair();
 

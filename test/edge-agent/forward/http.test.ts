@@ -7,21 +7,13 @@ import { after, test } from "node:test";
 import { createDefaultCloudApp } from "@coaps-edge/cloud/lib";
 import { Code, ContentFormat, Method, generateGatewayKeyPair, utf8Decode, utf8Encode, verifyGatewayToken } from "@coaps-edge/shared";
 import { HttpCloudForwarder, type ForwardRequest } from "../../../edge-agent/src/forward/index.js";
+import { forwardRequest } from "../../helpers/forward.js";
 
 const key = generateGatewayKeyPair();
 const GATEWAY = "gw-http";
 const ENV = { GATEWAY_KEYS: JSON.stringify({ [GATEWAY]: key.publicKey }) };
 
-const request = (over: Partial<ForwardRequest> = {}): ForwardRequest => ({
-  method: Method.GET,
-  uriPath: ["hello"],
-  uriQuery: [],
-  options: [],
-  payload: new Uint8Array(0),
-  peer: { address: "192.0.2.7", port: 40000 },
-  identity: { kind: "psk", identity: "demo" },
-  ...over,
-});
+const request = forwardRequest;
 
 type Handler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void | Promise<void>;
 const servers: Server[] = [];
