@@ -9,12 +9,4 @@ export {
   type OtbrClientOptions,
 } from "./client.js";
 export { countDiagnostics, normaliseKeys, parseHex64, parseLeaderData, parseNode, parseRloc16, parseRole, type DiagnosticCounts, type NodeFields } from "./parse.js";
-export type {
-  OtbrResult,
-  OtbrUnavailable,
-  OtbrUnavailableReason,
-  ThreadLeaderData,
-  ThreadNodeStatus,
-  ThreadRole,
-  ThreadStatus,
-} from "./types.js";
+export type * from "./types.js";
