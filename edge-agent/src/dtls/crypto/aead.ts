@@ -2,17 +2,22 @@
  * AEAD ciphers for the record layer: AES-128-CCM (RFC 3610; tag 8 for the _CCM_8 suites of
  * RFC 6655/7251, tag 16 for _CCM) and AES-128-GCM (RFC 5288), on node:crypto (OpenSSL).
  *
- * The record path calls `seal`/`open` once per record, so the key is imported once into a
- * `KeyObject` (createCipheriv with a raw key re-imports it every call). node:crypto cannot reuse
- * a cipher context across nonces, so each record still pays one context setup — the dominant
- * per-record cost (TOOLCHAIN.md: ~12 µs for encrypt+decrypt of 64 bytes).
+ * The record path calls `seal`/`open` once per record. node:crypto cannot reuse an AEAD context
+ * across nonces, and setting one up per record was the dominant per-record cost (TOOLCHAIN.md:
+ * ~12 µs for encrypt+decrypt of 64 bytes), so CCM runs on contexts kept per key (ccm.ts).
+ * GCM, used by the ECDHE _GCM suites only, keeps one node AEAD context per record on a
+ * `KeyObject` imported once (createCipheriv with a raw key re-imports it every call).
  */
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
+import { AesCcm } from "./ccm.js";
 
 export type AeadAlgorithm = "aes-128-ccm" | "aes-128-gcm";
 
 export class AeadCipher {
-  readonly #key: KeyObject;
+  /** GCM only. */
+  readonly #key: KeyObject | undefined;
+  /** CCM only. */
+  readonly #ccm: AesCcm | undefined;
 
   constructor(
     readonly algorithm: AeadAlgorithm,
@@ -21,7 +26,8 @@ export class AeadCipher {
   ) {
     if (key.length !== 16) throw new RangeError(`${algorithm} needs a 16-byte key, got ${key.length}`);
     if (algorithm === "aes-128-gcm" && tagLength !== 16) throw new RangeError("GCM records use a 16-byte tag");
-    this.#key = createSecretKey(key);
+    if (algorithm === "aes-128-ccm") this.#ccm = new AesCcm(key, tagLength);
+    else this.#key = createSecretKey(key);
   }
 
   /**
@@ -29,17 +35,9 @@ export class AeadCipher {
    * room for plaintext.length + tagLength bytes). Returns the number of bytes written.
    */
   sealInto(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
+    if (this.#ccm) return this.#ccm.sealInto(nonce, aad, plaintext, out, offset);
     const tagLength = this.tagLength;
-    if (this.algorithm === "aes-128-ccm") {
-      const c = createCipheriv("aes-128-ccm", this.#key, nonce, { authTagLength: tagLength });
-      c.setAAD(aad, { plaintextLength: plaintext.length });
-      const ct = c.update(plaintext);
-      c.final();
-      out.set(ct, offset);
-      out.set(c.getAuthTag(), offset + ct.length);
-      return ct.length + tagLength;
-    }
-    const c = createCipheriv("aes-128-gcm", this.#key, nonce, { authTagLength: tagLength });
+    const c = createCipheriv("aes-128-gcm", this.#key!, nonce, { authTagLength: tagLength });
     c.setAAD(aad);
     const ct = c.update(plaintext);
     const rest = c.final();
@@ -61,21 +59,14 @@ export class AeadCipher {
    * (a bad record is an expected event on a datagram transport, not an exception).
    */
   open(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | undefined {
+    if (this.#ccm) return this.#ccm.open(nonce, aad, sealed);
     const tagLength = this.tagLength;
     if (sealed.length < tagLength) return undefined;
     const ctLength = sealed.length - tagLength;
     const ct = sealed.subarray(0, ctLength);
     const tag = sealed.subarray(ctLength);
     try {
-      if (this.algorithm === "aes-128-ccm") {
-        const d = createDecipheriv("aes-128-ccm", this.#key, nonce, { authTagLength: tagLength });
-        d.setAuthTag(tag);
-        d.setAAD(aad, { plaintextLength: ctLength });
-        const pt = d.update(ct);
-        d.final(); // CCM: throws here when the tag does not verify
-        return pt;
-      }
-      const d = createDecipheriv("aes-128-gcm", this.#key, nonce, { authTagLength: tagLength });
+      const d = createDecipheriv("aes-128-gcm", this.#key!, nonce, { authTagLength: tagLength });
       d.setAuthTag(tag);
       d.setAAD(aad);
       const pt = d.update(ct);

@@ -10,20 +10,25 @@
  *   nonce           = client/server_write_IV[4] ‖ nonce_explicit[8]
  *   additional_data = epoch(2) ‖ sequence_number(6) ‖ type(1) ‖ version(2) ‖ plaintext length(2)
  *
- * The nonce and AAD scratch buffers are reused across records (node copies them into the
- * cipher context synchronously), so sealing allocates only the output and what node:crypto does.
+ * The nonce and AAD scratch buffers are shared by every cipher (seal/open run synchronously and
+ * node copies them into the cipher context), so sealing allocates only the output and what
+ * node:crypto does, and an idle session carries no scratch buffers of its own (4 per session
+ * before: ~1 kB of ArrayBuffers with their backing stores).
  */
 import { AeadCipher } from "../crypto/index.js";
-import { RECORD_HEADER_LENGTH } from "../constants.js";
+import { ContentType, RECORD_HEADER_LENGTH } from "../constants.js";
 import type { CipherSuite } from "../suites/cipher-suites.js";
 import type { RecordHeader } from "./header.js";
 
 const TWO_32 = 0x1_0000_0000;
 
+const nonceScratch = Buffer.alloc(12);
+const aadScratch = Buffer.alloc(13);
+
 export class RecordCipher {
   readonly #aead: AeadCipher;
-  readonly #nonce = Buffer.alloc(12);
-  readonly #aad = Buffer.alloc(13);
+  /** The 4-byte fixed IV (client/server_write_IV) as an unsigned 32-bit number. */
+  readonly #fixedIv: number;
   /** Bytes added to the plaintext: explicit nonce + tag (the 13-byte header not included). */
   readonly expansion: number;
 
@@ -34,12 +39,12 @@ export class RecordCipher {
   ) {
     if (fixedIv.length !== suite.fixedIvLength) throw new RangeError("fixed IV length does not match the suite");
     this.#aead = new AeadCipher(suite.aead, key, suite.tagLength);
-    this.#nonce.set(fixedIv, 0);
+    this.#fixedIv = ((fixedIv[0]! << 24) | (fixedIv[1]! << 16) | (fixedIv[2]! << 8) | fixedIv[3]!) >>> 0;
     this.expansion = suite.explicitNonceLength + suite.tagLength;
   }
 
   #setAad(type: number, version: number, epoch: number, sequence: number, plaintextLength: number): void {
-    const a = this.#aad;
+    const a = aadScratch;
     a[0] = epoch >>> 8;
     a[1] = epoch & 0xff;
     writeU48(a, 2, sequence);
@@ -55,7 +60,7 @@ export class RecordCipher {
    */
   seal(type: number, version: number, epoch: number, sequence: number, plaintext: Uint8Array): Uint8Array {
     const fragmentLength = this.expansion + plaintext.length;
-    const out = new Uint8Array(RECORD_HEADER_LENGTH + fragmentLength);
+    const out = newRecord(type, RECORD_HEADER_LENGTH + fragmentLength);
     out[0] = type;
     out[1] = version >>> 8;
     out[2] = version & 0xff;
@@ -65,10 +70,11 @@ export class RecordCipher {
     out[11] = fragmentLength >>> 8;
     out[12] = fragmentLength & 0xff;
     // nonce_explicit = epoch ‖ sequence_number: unique per key because sequence numbers never repeat in an epoch.
-    out.copyWithin(13, 3, 11);
-    this.#nonce.set(out.subarray(13, 21), 4);
+    // Copied byte by byte: a subarray of the small (on-heap) record would move it off the heap.
+    nonceScratch.writeUInt32BE(this.#fixedIv, 0);
+    for (let i = 0; i < 8; i++) nonceScratch[4 + i] = out[13 + i] = out[3 + i]!;
     this.#setAad(type, version, epoch, sequence, plaintext.length);
-    this.#aead.sealInto(this.#nonce, this.#aad, plaintext, out, 21);
+    this.#aead.sealInto(nonceScratch, aadScratch, plaintext, out, 21);
     return out;
   }
 
@@ -76,10 +82,23 @@ export class RecordCipher {
   open(header: RecordHeader, fragment: Uint8Array): Uint8Array | undefined {
     if (fragment.length < this.expansion) return undefined;
     const plaintextLength = fragment.length - this.expansion;
-    this.#nonce.set(fragment.subarray(0, 8), 4);
+    nonceScratch.writeUInt32BE(this.#fixedIv, 0);
+    for (let i = 0; i < 8; i++) nonceScratch[4 + i] = fragment[i]!;
     this.#setAad(header.type, header.version, header.epoch, header.sequence, plaintextLength);
-    return this.#aead.open(this.#nonce, this.#aad, fragment.subarray(8));
+    return this.#aead.open(nonceScratch, aadScratch, fragment.subarray(8));
   }
+}
+
+/**
+ * Application data records are sent and forgotten, so they come from node's shared slab
+ * (Buffer.allocUnsafe: no malloc, and already off the V8 heap where the socket and OpenSSL need
+ * them). Handshake and alert records may be kept for retransmission: a slab slice kept alive
+ * would pin its whole 8 KiB slab, so those get arrays of their own.
+ */
+function newRecord(type: number, length: number): Uint8Array {
+  if (type !== ContentType.application_data) return new Uint8Array(length);
+  const slab = Buffer.allocUnsafe(length);
+  return new Uint8Array(slab.buffer, slab.byteOffset, length);
 }
 
 function writeU48(out: Uint8Array, at: number, v: number): void {

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "ccm",
+      "sources": ["ccm.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    }
+  ]
+}
