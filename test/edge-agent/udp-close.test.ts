@@ -2,7 +2,8 @@
  * UdpEndpoint.close() drains sends issued just before it: node:dgram resolves the destination
  * asynchronously and drops a datagram whose socket closes in between (a raw dgram socket
  * closed right after 20 sends delivers none of them here), so a DTLS close_notify or a last
- * response would be lost on shutdown.
+ * response would be lost on shutdown. UdpEndpoint resolves IP literals synchronously now, so its
+ * sends usually leave inside send(); the drain still covers a full socket buffer or a host name.
  */
 import assert from "node:assert/strict";
 import dgram from "node:dgram";

@@ -16,12 +16,12 @@
  *
  * Nothing here throws on input; nothing logs on the data path. Timers: one TimerQueue.
  */
-import { MessageType, encodeMessage, tryDecodeMessage, type CoapMessage } from "@coaps-edge/shared";
+import { EMPTY_BYTES, MessageType, encodeMessage, tryDecodeMessage, type CoapMessage } from "@coaps-edge/shared";
 import type { Clock } from "../util/clock.js";
 import { systemClock } from "../util/clock.js";
 import { peerKey, type DatagramEndpoint, type PeerAddress, type PeerIdentity } from "../transport/types.js";
 import { transmissionTimes, type TransmissionParameters, type TransmissionTimes } from "./constants.js";
-import { DedupCache, exchangeKey, type DedupEntry, type DedupLimits } from "./dedup-cache.js";
+import { DedupCache, exchangeKey, type DedupHandle, type DedupLimits } from "./dedup-cache.js";
 import { MessageIdAllocator } from "./message-ids.js";
 import { TimerQueue, type TimerEntry } from "./timer-queue.js";
 
@@ -37,7 +37,7 @@ export interface InboundRequest {
   /** "new": nothing sent; "acked": an empty ACK went out, the response will be a separate CON. */
   state: RequestState;
   /** @internal the dedup record of this request. */
-  entry: DedupEntry<InboundRequest> | undefined;
+  entry: DedupHandle | undefined;
 }
 
 /** Receives new inbound requests (the server). */
@@ -163,6 +163,8 @@ export class MessageLayer {
   requestSink: RequestSink | undefined;
   /** Set by the client side; without one, separate responses are unmatched. */
   responseSink: ResponseSink | undefined;
+  /** An RST that matched no CON (e.g. one answering a NON Observe notification, RFC 7641 §3.6). */
+  onUnmatchedReset: ((peer: PeerAddress, messageId: number) => void) | undefined;
 
   readonly #dedup: DedupCache<InboundRequest>;
   readonly #ids: MessageIdAllocator;
@@ -274,15 +276,16 @@ export class MessageLayer {
 
   #onRequest(m: CoapMessage, peer: PeerAddress, identity: PeerIdentity): void {
     const now = this.clock.now();
-    const key = exchangeKey(peer, m.messageId);
-    const dup = this.#dedup.get(key, now);
-    if (dup) {
+    const dup = this.#dedup.find(peer, m.messageId, now);
+    if (dup !== undefined) {
       this.stats.duplicates++;
-      if (dup.reply) this.#send(peer, dup.reply);
-      else if (dup.pending && m.type === MessageType.CON && dup.pending.state === "new") {
+      const reply = this.#dedup.reply(dup);
+      const pending = this.#dedup.pending(dup);
+      if (reply) this.#send(peer, reply);
+      else if (pending && m.type === MessageType.CON && pending.state === "new") {
         // The client retransmitted before we answered: stop its retransmissions now and
         // answer separately (§5.2.2) instead of staying silent.
-        this.acceptSeparately(dup.pending);
+        this.acceptSeparately(pending);
       }
       return;
     }
@@ -292,20 +295,20 @@ export class MessageLayer {
     }
     const lifetime = m.type === MessageType.CON ? this.times.exchangeLifetimeMs : this.times.nonLifetimeMs;
     const req: InboundRequest = { message: m, peer, identity, layer: this, state: "new", entry: undefined };
-    req.entry = this.#dedup.add(key, now, lifetime, req);
+    req.entry = this.#dedup.add(peer, m.messageId, now, lifetime, req);
     this.requestSink.onRequest(req);
   }
 
   #onSeparateResponse(m: CoapMessage, peer: PeerAddress, identity: PeerIdentity): void {
     const now = this.clock.now();
-    const key = exchangeKey(peer, m.messageId);
-    const dup = this.#dedup.get(key, now);
-    if (dup) {
+    const dup = this.#dedup.find(peer, m.messageId, now);
+    if (dup !== undefined) {
       this.stats.duplicates++;
-      if (dup.reply) this.#send(peer, dup.reply); // re-ACK (or re-RST) a retransmitted separate response
+      const reply = this.#dedup.reply(dup);
+      if (reply) this.#send(peer, reply); // re-ACK (or re-RST) a retransmitted separate response
       return;
     }
-    const entry = this.#dedup.add(key, now, m.type === MessageType.CON ? this.times.exchangeLifetimeMs : this.times.nonLifetimeMs);
+    const entry = this.#dedup.add(peer, m.messageId, now, m.type === MessageType.CON ? this.times.exchangeLifetimeMs : this.times.nonLifetimeMs);
     const matched = this.responseSink?.onResponse(m, peer, identity) ?? false;
     if (!matched) this.stats.unmatchedResponses++;
     if (m.type !== MessageType.CON) return;
@@ -331,6 +334,7 @@ export class MessageLayer {
     const tx = this.#outstanding.get(exchangeKey(peer, m.messageId));
     if (!tx) {
       this.stats.unmatchedAcks++;
+      this.onUnmatchedReset?.(peer, m.messageId);
       return;
     }
     this.#finish(tx);
@@ -352,15 +356,21 @@ export class MessageLayer {
       // The dedup entry keeps replaying the empty ACK; the response is its own CON exchange.
       this.sendConfirmable(req.peer, { ...response, type: MessageType.CON }, FIRE_AND_FORGET, undefined);
     } else {
+      // One object literal of a fixed shape (no spread): this runs once per request.
       const piggyback = req.message.type === MessageType.CON;
-      const bytes = piggyback
-        ? encodeMessage({ ...response, type: MessageType.ACK, messageId: req.message.messageId })
-        : encodeMessage({ ...response, type: MessageType.NON, messageId: this.#ids.next() });
-      if (req.entry) this.#dedup.setReply(req.entry, bytes);
+      const bytes = encodeMessage({
+        type: piggyback ? MessageType.ACK : MessageType.NON,
+        code: response.code,
+        messageId: piggyback ? req.message.messageId : this.#ids.next(),
+        token: response.token,
+        options: response.options,
+        payload: response.payload,
+      });
+      if (req.entry !== undefined) this.#dedup.setReply(req.entry, bytes);
       this.#send(req.peer, bytes);
     }
     req.state = "answered";
-    if (req.entry) req.entry.pending = undefined;
+    if (req.entry !== undefined) this.#dedup.setPending(req.entry, undefined);
     return true;
   }
 
@@ -369,9 +379,9 @@ export class MessageLayer {
     if (req.state !== "new" || req.message.type !== MessageType.CON || this.#closed) return;
     req.state = "acked";
     const bytes = emptyMessage(MessageType.ACK, req.message.messageId);
-    if (req.entry) {
+    if (req.entry !== undefined) {
       this.#dedup.setReply(req.entry, bytes);
-      req.entry.pending = req; // still in progress, but duplicates now get the empty ACK
+      this.#dedup.setPending(req.entry, req); // still in progress, but duplicates now get the empty ACK
     }
     this.#send(req.peer, bytes);
   }
@@ -382,7 +392,7 @@ export class MessageLayer {
     req.state = "answered";
     const bytes = emptyMessage(MessageType.RST, req.message.messageId);
     this.stats.rstSent++;
-    if (req.entry) this.#dedup.setReply(req.entry, bytes);
+    if (req.entry !== undefined) this.#dedup.setReply(req.entry, bytes);
     this.#send(req.peer, bytes);
   }
 
@@ -431,7 +441,7 @@ export class MessageLayer {
 
   /** Sends a CoAP ping (empty CON); the owner learns of the RST (pong) as onReset. */
   ping<C>(peer: PeerAddress, owner: TransmissionOwner<C>, context: C): Transmission<C> {
-    return this.sendConfirmable(peer, { type: MessageType.CON, code: 0, token: new Uint8Array(0), options: [], payload: new Uint8Array(0) }, owner, context);
+    return this.sendConfirmable(peer, { type: MessageType.CON, code: 0, token: EMPTY_BYTES, options: [], payload: EMPTY_BYTES }, owner, context);
   }
 
   /** Stops retransmitting `tx` without telling its owner (e.g. the request was cancelled). */

@@ -4,7 +4,8 @@
  * thrown: UDP is best-effort and the layers above own reliability.
  */
 import dgram from "node:dgram";
-import { isIPv6 } from "node:net";
+import { lookup as dnsLookup, type LookupOneOptions } from "node:dns";
+import { isIP, isIPv6 } from "node:net";
 import { ANONYMOUS, type DatagramEndpoint, type DatagramHandler, type PeerAddress } from "./types.js";
 
 /** Bytes of IP + UDP headers subtracted from the MTU (IPv6 40 + UDP 8: the larger case). */
@@ -13,6 +14,35 @@ export const IP_UDP_OVERHEAD = 48;
 export const DEFAULT_MTU = 1152;
 /** Longest `close()` waits for sends still in flight (a stuck DNS-less send must not hang shutdown). */
 export const CLOSE_DRAIN_MS = 250;
+
+/**
+ * Datagrams up to this size are copied into node's shared slab before sending. The socket needs
+ * the bytes off the V8 heap, and a small Uint8Array (a CoAP reply, kept by the dedup cache) lives
+ * on it: handing it over as is makes V8 move it out with a malloc of its own, which costs more
+ * than the copy (bench/micro/udp-send.ts). The copy is garbage once sent, so it pins no slab.
+ */
+const SLAB_COPY_MAX = 1024;
+
+function slabCopy(data: Uint8Array): Buffer {
+  const copy = Buffer.allocUnsafe(data.length);
+  copy.set(data);
+  return copy;
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * node:dgram resolves every send's destination through `lookup`; the default (dns.lookup)
+ * answers even an IP literal on the next tick, after a regex test. Peers here are IP literals
+ * (rinfo addresses, configured upstreams), so answer those synchronously and send at once;
+ * names still go through dns.lookup.
+ */
+function literalFirstLookup(hostname: string, options: number | LookupOneOptions, callback: LookupCallback): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else if (typeof options === "number") dnsLookup(hostname, options, callback);
+  else dnsLookup(hostname, options, callback);
+}
 
 export interface UdpBindOptions {
   /** Local address; default "127.0.0.1". "::" binds dual-stack where the OS allows. */
@@ -23,6 +53,9 @@ export interface UdpBindOptions {
   readonly mtu?: number;
   /** IPV6_V6ONLY for "::" binds (default false: dual-stack). */
   readonly ipv6Only?: boolean;
+  /** SO_RCVBUF / SO_SNDBUF to ask for, in bytes (0 or absent: the OS default; the kernel caps them). */
+  readonly recvBufferSize?: number;
+  readonly sendBufferSize?: number;
 }
 
 export interface UdpStats {
@@ -39,6 +72,11 @@ export class UdpEndpoint implements DatagramEndpoint {
   /** Sends whose callback has not run yet: node:dgram drops them if the socket closes first. */
   #inFlight = 0;
   #drained: (() => void) | undefined;
+  /** One completion callback for every send (no closure per datagram). */
+  readonly #afterSend = (err: Error | null): void => {
+    if (err) this.stats.sendErrors++;
+    if (--this.#inFlight === 0) this.#drained?.();
+  };
 
   private constructor(
     private readonly socket: dgram.Socket,
@@ -48,8 +86,9 @@ export class UdpEndpoint implements DatagramEndpoint {
     socket.on("message", (msg, rinfo) => {
       if (this.#closed) return; // closing: only draining sends
       this.stats.received++;
-      const family = rinfo.family === "IPv6" ? "IPv6" : "IPv4";
-      this.onDatagram(msg, { address: rinfo.address, port: rinfo.port, family }, ANONYMOUS);
+      // rinfo is a fresh { address, family: "IPv4" | "IPv6", port, size } per datagram (Node ≥ 18.4):
+      // it is a PeerAddress as it stands, so hand it up instead of copying it.
+      this.onDatagram(msg, rinfo as PeerAddress, ANONYMOUS);
     });
     // A socket error (e.g. ICMP unreachable surfaced on some platforms) must not crash the agent.
     socket.on("error", () => void this.stats.sendErrors++);
@@ -59,7 +98,14 @@ export class UdpEndpoint implements DatagramEndpoint {
   static async bind(options: UdpBindOptions = {}): Promise<UdpEndpoint> {
     const address = options.address ?? "127.0.0.1";
     const ipv6 = isIPv6(address.split("%")[0] ?? address);
-    const socket = dgram.createSocket({ type: ipv6 ? "udp6" : "udp4", ipv6Only: options.ipv6Only ?? false });
+    const { recvBufferSize: rcv, sendBufferSize: snd } = options;
+    const socket = dgram.createSocket({
+      type: ipv6 ? "udp6" : "udp4",
+      ipv6Only: options.ipv6Only ?? false,
+      lookup: literalFirstLookup,
+      ...(rcv ? { recvBufferSize: rcv } : {}),
+      ...(snd ? { sendBufferSize: snd } : {}),
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once("error", reject);
       socket.bind(options.port ?? 0, address, () => {
@@ -76,21 +122,25 @@ export class UdpEndpoint implements DatagramEndpoint {
     if (this.#closed) return;
     this.stats.sent++;
     this.#inFlight++;
-    this.socket.send(data, peer.port, peer.address, (err) => {
-      if (err) this.stats.sendErrors++;
-      if (--this.#inFlight === 0) this.#drained?.();
-    });
+    // With the synchronous lookup the datagram leaves inside this call (uv_udp_try_send) unless
+    // the socket buffer is full; the callback only counts errors and tracks what close() drains.
+    this.socket.send(data.length <= SLAB_COPY_MAX ? slabCopy(data) : data, peer.port, peer.address, this.#afterSend);
   }
 
   maxMessageSize(): number {
     return this.mtu - IP_UDP_OVERHEAD;
   }
 
+  /** The socket buffer sizes the kernel granted (Linux reports twice the value set). */
+  bufferSizes(): { readonly recv: number; readonly send: number } {
+    return { recv: this.socket.getRecvBufferSize(), send: this.socket.getSendBufferSize() };
+  }
+
   /**
    * Stops sending and receiving, then closes the socket once every send issued before has
-   * completed (at most CLOSE_DRAIN_MS): node:dgram resolves the destination asynchronously and
-   * silently drops a datagram whose socket closes in between — e.g. a DTLS close_notify or the
-   * last response sent right before shutdown.
+   * completed (at most CLOSE_DRAIN_MS): a datagram still queued (socket buffer full, or a host
+   * name being resolved) is silently dropped when its socket closes — e.g. a DTLS close_notify
+   * or the last response sent right before shutdown.
    */
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -5,6 +5,7 @@
  * message decoder attaches the Message ID and type.
  */
 import { CoapDecodeError } from "./errors.js";
+import { EMPTY_BYTES } from "./message.js";
 
 /** Sequential reader over a byte array; every read is bounds-checked. */
 export class ByteReader {
@@ -34,6 +35,21 @@ export class ByteReader {
     if (p + 2 > this.bytes.length) throw truncated(what, 2, this.bytes.length - p);
     this.pos = p + 2;
     return ((this.bytes[p] as number) << 8) | (this.bytes[p + 1] as number);
+  }
+
+  /**
+   * A copy of the next `n` bytes in a Uint8Array of its own. Small values are copied by a loop:
+   * a view (subarray) of a small on-heap array first moves that array's storage off the heap.
+   */
+  copy(n: number, what = "bytes"): Uint8Array {
+    const p = this.pos;
+    if (p + n > this.bytes.length) throw truncated(what, n, this.bytes.length - p);
+    this.pos = p + n;
+    if (n === 0) return EMPTY_BYTES; // zero-length typed arrays take V8's slow path; empty is immutable
+    const out = new Uint8Array(n);
+    if (n <= 32) for (let i = 0; i < n; i++) out[i] = this.bytes[p + i] as number;
+    else out.set(this.bytes.subarray(p, p + n));
+    return out;
   }
 
   /** A view of the next `n` bytes (not a copy). */

@@ -4,7 +4,7 @@
  * readers/writers over messages. Options are kept as raw bytes in `CoapOption`; formats apply here.
  */
 import { CoapDecodeError } from "./errors.js";
-import type { CoapMessage, CoapOption } from "./message.js";
+import { EMPTY_BYTES, type CoapMessage, type CoapOption } from "./message.js";
 import { utf8Decode, utf8Encode } from "./utf8.js";
 
 /** Registered option numbers. */
@@ -122,11 +122,17 @@ export function isNoCacheKey(n: number): boolean {
  */
 export function encodeUint(n: number): Uint8Array {
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError(`uint option value out of range: ${n}`);
-  if (n === 0) return new Uint8Array(0);
-  if (n <= 0xff) return Uint8Array.of(n);
-  if (n <= 0xffff) return Uint8Array.of(n >>> 8, n & 0xff);
-  if (n <= 0xffffff) return Uint8Array.of(n >>> 16, (n >>> 8) & 0xff, n & 0xff);
-  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+  // Shortest big-endian form (§3.2); filled by hand: Uint8Array.of goes through the generic builtin.
+  // 0 is the empty value; V8 makes a zero-length typed array on a slow path (~20× a 1-byte one),
+  // and an empty array has nothing to mutate, so one shared instance serves.
+  if (n === 0) return EMPTY_BYTES;
+  const length = n <= 0xff ? 1 : n <= 0xffff ? 2 : n <= 0xffffff ? 3 : 4;
+  const out = new Uint8Array(length);
+  if (length === 4) out[0] = n >>> 24;
+  if (length >= 3) out[length - 3] = (n >>> 16) & 0xff;
+  if (length >= 2) out[length - 2] = (n >>> 8) & 0xff;
+  out[length - 1] = n & 0xff;
+  return out;
 }
 
 /**
@@ -158,7 +164,7 @@ export function opaqueOption(number: number, bytes: Uint8Array): CoapOption {
 
 /** An empty-format option (e.g. If-None-Match). */
 export function emptyOption(number: number): CoapOption {
-  return { number, value: new Uint8Array(0) };
+  return { number, value: EMPTY_BYTES };
 }
 
 /** The first instance of option `n`, or undefined. */
@@ -251,6 +257,24 @@ export function replaceOption(msg: CoapMessage, n: number, ...options: CoapOptio
  * ascending.
  */
 export function unknownCriticalOptions(msg: CoapMessage): number[] {
+  // Fast path, no allocation: decoded options are in ascending order, so a repeat is adjacent.
+  // Anything unusual (unsorted, or a candidate) takes the full check below.
+  let prev = -1;
+  for (const o of msg.options) {
+    const n = o.number;
+    if (n < prev) return collectUnknownCritical(msg);
+    if (isCritical(n)) {
+      const i = REGISTRY.get(n);
+      if (i === undefined || o.value.length < i.minLength || o.value.length > i.maxLength || (!i.repeatable && n === prev)) {
+        return collectUnknownCritical(msg);
+      }
+    }
+    prev = n;
+  }
+  return [];
+}
+
+function collectUnknownCritical(msg: CoapMessage): number[] {
   const bad = new Set<number>();
   const seen = new Set<number>();
   for (const o of msg.options) {

@@ -9,12 +9,29 @@ declare const TextDecoder: { new (label?: string): { decode(b: Uint8Array): stri
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8");
 
+/**
+ * Up to this length, ASCII text is converted in JS: path segments, short payloads and option
+ * values are that short, and a call into the native encoder costs more than the loop.
+ */
+const SHORT_ASCII = 64;
+
 /** UTF-8 bytes of `s`. */
 export function utf8Encode(s: string): Uint8Array {
-  return encoder.encode(s);
+  const n = s.length;
+  if (n > SHORT_ASCII) return encoder.encode(s);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return encoder.encode(s);
+    out[i] = c;
+  }
+  return out;
 }
 
 /** `b` decoded as UTF-8 (invalid sequences become U+FFFD, never an exception). */
 export function utf8Decode(b: Uint8Array): string {
-  return decoder.decode(b);
+  const n = b.length;
+  if (n > SHORT_ASCII) return decoder.decode(b);
+  for (let i = 0; i < n; i++) if (b[i]! >= 0x80) return decoder.decode(b);
+  return String.fromCharCode.apply(null, b as unknown as number[]);
 }

@@ -80,25 +80,73 @@ describe("TimerQueue", () => {
 });
 
 describe("DedupCache", () => {
+  const A = { address: "10.0.0.1", port: 5683, family: "IPv4" } as const;
+  const B = { address: "10.0.0.2", port: 5683, family: "IPv4" } as const;
+
   it("expires entries after their lifetime and sweeps them on insert", () => {
     const c = new DedupCache({ maxEntries: 100 });
-    c.add("a", 0, 1000);
-    c.add("b", 500, 1000);
-    assert.ok(c.get("a", 999));
-    assert.equal(c.get("a", 1000), undefined);
-    c.add("c", 1600, 1000); // sweeps b (expired at 1500)
+    c.add(A, 1, 0, 1000);
+    c.add(A, 2, 500, 1000);
+    assert.notEqual(c.find(A, 1, 999), undefined);
+    assert.equal(c.find(A, 1, 1000), undefined);
+    assert.equal(c.find(B, 2, 600), undefined, "same message ID from another peer is another exchange");
+    c.add(B, 3, 1600, 1000); // sweeps A/2 (expired at 1500)
     assert.equal(c.stats.entries, 1);
   });
 
   it("charges reply bytes and evicts the oldest to stay within maxBytes", () => {
     const c = new DedupCache({ maxEntries: 1000, maxBytes: 2000 });
-    for (let i = 0; i < 10; i++) {
-      const e = c.add(`k${i}`, 0, 10_000);
-      c.setReply(e, new Uint8Array(400));
-    }
+    for (let i = 0; i < 10; i++) c.setReply(c.add(A, i, 0, 10_000), new Uint8Array(400));
     assert.ok(c.stats.bytes <= 2000);
-    assert.ok(c.get("k9", 1));
-    assert.equal(c.get("k0", 1), undefined);
+    assert.notEqual(c.find(A, 9, 1), undefined);
+    assert.equal(c.find(A, 0, 1), undefined);
+    assert.ok(c.stats.evictions > 0);
+  });
+
+  it("keeps replies and pending state per entry while the ring grows, evicts the oldest at maxEntries", () => {
+    const c = new DedupCache<string>({ maxEntries: 300 });
+    const handles: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const h = c.add(i % 2 ? A : B, i, 0, 10_000, `p${i}`);
+      if (i % 3 === 0) c.setReply(h, Uint8Array.of(i & 0xff));
+      handles.push(h);
+    }
+    assert.equal(c.stats.entries, 300);
+    for (let i = 0; i < 300; i++) {
+      const h = c.find(i % 2 ? A : B, i, 1);
+      assert.equal(h, handles[i]);
+      if (i % 3 === 0) {
+        assert.deepEqual(c.reply(h!), Uint8Array.of(i & 0xff));
+        assert.equal(c.pending(h!), undefined, "setReply clears pending");
+      } else {
+        assert.equal(c.reply(h!), undefined);
+        assert.equal(c.pending(h!), `p${i}`);
+      }
+    }
+    const newest = c.add(A, 1000, 2, 10_000);
+    assert.equal(c.stats.entries, 300);
+    assert.equal(c.stats.evictions, 1);
+    assert.equal(c.find(B, 0, 3), undefined, "the oldest entry made room");
+    // A handle of an evicted entry no longer reaches anything, though its slot was reused.
+    c.setReply(handles[0]!, Uint8Array.of(9));
+    assert.equal(c.reply(handles[0]!), undefined);
+    assert.equal(c.reply(newest), undefined);
+  });
+
+  it("a message ID received again replaces its entry; clear() forgets everything", () => {
+    const c = new DedupCache({ maxEntries: 10 });
+    const first = c.add(A, 7, 0, 1000);
+    c.setReply(first, Uint8Array.of(1));
+    const second = c.add(A, 7, 10, 1000);
+    assert.equal(c.stats.entries, 1);
+    assert.equal(c.reply(first), undefined);
+    assert.equal(c.find(A, 7, 20), second);
+    c.clear();
+    assert.deepEqual(c.stats, { entries: 0, bytes: 0, evictions: 0 });
+    assert.equal(c.find(A, 7, 20), undefined);
+    assert.equal(c.reply(second), undefined);
+    const again = c.add(A, 7, 30, 1000);
+    assert.equal(c.find(A, 7, 40), again);
   });
 });
 
