@@ -73,7 +73,6 @@ export class DtlsClient implements DatagramEndpoint {
       const conn = new DtlsConnection(
         {
           role: "client",
-          peer: server,
           config: {
             suites: common.suites,
             random: common.random,
@@ -87,7 +86,6 @@ export class DtlsClient implements DatagramEndpoint {
           clock: common.clock,
           retransmit: common.retransmit,
           handshakeTimeoutMs: common.handshakeTimeoutMs,
-          idleTimeoutMs: 0,
           datagramBudget: budget,
           stats,
         },
@@ -104,6 +102,7 @@ export class DtlsClient implements DatagramEndpoint {
           },
           closed: (_c, reason, err) => client?.onClose(reason, err),
         },
+        server,
       );
       lower.onDatagram = (data, from) => {
         stats.datagramsIn++;

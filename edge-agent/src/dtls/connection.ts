@@ -4,18 +4,32 @@
  *
  * Input rules (RFC 6347 §4.1.2.7): a record that does not parse, is a replay, or does not
  * authenticate is dropped and counted — no alert, no teardown. The one exception follows
- * mbedTLS: while waiting for the peer's Finished, an epoch-1 record that fails to authenticate
- * means the keys differ (wrong PSK), and the handshake ends with bad_record_mac instead of
- * timing out. After the handshake, unprotected (epoch 0) alerts are ignored: anyone can forge them.
+ * mbedTLS: while waiting for the peer's Finished, an epoch-1 *handshake* record that fails to
+ * authenticate means the keys differ (wrong PSK), and the handshake ends with bad_record_mac
+ * instead of timing out. Only a handshake record: an address:port is reused (a device restarts,
+ * a client socket closes and the OS hands its port to the next one), and the previous session's
+ * last records — typically the server's close_notify answering the old socket's close_notify —
+ * reach the new handshake; they must be dropped like any other stray record, not end it. For the
+ * same reason only a handshake record (the Finished that overtook ClientKeyExchange) is held
+ * while the next epoch's keys do not exist yet. After the handshake, unprotected (epoch 0)
+ * alerts are ignored: anyone can forge them.
+ *
+ * Memory: a gateway holds many idle sessions, so once the handshake completes everything of it is
+ * dropped — context, transcript, reassembler, handshaker and its timers, buffered records —
+ * except what the record layer needs, the SessionInfo, the client random (a late copy of the
+ * hello is recognised by it) and, on the server, its last flight until the client shows it
+ * arrived (first application record) or FINAL_FLIGHT_KEEP_MS pass (RFC 6347 §4.2.4). Idle
+ * timeouts are the endpoint's sweep (`sweep`), not a timer per session.
  */
-import type { Clock, TimerHandle } from "../util/clock.js";
+import type { Clock } from "../util/clock.js";
 import type { PeerAddress, PeerIdentity } from "../transport/types.js";
 import { AlertDescription, AlertLevel, decodeAlert, encodeAlert, type Alert } from "./alert.js";
+import { bytesEqual } from "./codec/bytes.js";
 import { ContentType, HANDSHAKE_HEADER_LENGTH, HandshakeType, MAX_PLAINTEXT, ProtocolVersion } from "./constants.js";
 import { DtlsError } from "./errors.js";
 import { HandshakeContext, type HandshakeConfig, type Role } from "./flights/context.js";
 import type { OutgoingItem } from "./flights/types.js";
-import { Handshaker, type RetransmitOptions } from "./handshaker.js";
+import { Handshaker, type FinalFlight, type RetransmitOptions } from "./handshaker.js";
 import { decodeHandshakeFragments, fragmentMessage } from "./handshake/header.js";
 import { HandshakeReassembler } from "./handshake/reassembler.js";
 import type { RecordHeader } from "./record/header.js";
@@ -53,30 +67,35 @@ export interface SessionInfo {
   readonly establishedAt: number;
 }
 
+/**
+ * Callbacks of the endpoint that owns connections; one object can serve all of them (each call
+ * names the connection), so a session carries no closures of its own.
+ */
 export interface ConnectionEvents {
   /** One datagram to the peer. */
-  send(datagram: Uint8Array): void;
+  send(datagram: Uint8Array, conn: DtlsConnection): void;
   established(conn: DtlsConnection): void;
   data(plaintext: Uint8Array, conn: DtlsConnection): void;
   handshakeFailed(conn: DtlsConnection, err: DtlsError): void;
   closed(conn: DtlsConnection, reason: CloseReason, err?: DtlsError): void;
 }
 
+/** What every connection of one endpoint shares (one object per endpoint, not per session). */
 export interface ConnectionOptions {
   readonly role: Role;
-  readonly peer: PeerAddress;
   readonly config: HandshakeConfig;
   readonly clock: Clock;
   readonly retransmit: RetransmitOptions;
   readonly handshakeTimeoutMs: number;
-  /** Closes an established session after this long without authenticated input (0: never). */
-  readonly idleTimeoutMs: number;
-  /** The largest datagram we may send to the peer (flights are fragmented and packed to fit). */
-  readonly datagramBudget: () => number;
+  /** The largest datagram we may send to `peer` (flights are fragmented and packed to fit). */
+  readonly datagramBudget: (peer: PeerAddress) => number;
   readonly stats: DtlsStats;
-  /** Server: the ClientHello's record sequence number and message_seq (RFC 6347 §4.2.1). */
-  readonly initialRecordSequence?: number;
-  readonly initialMessageSeq?: number;
+}
+
+/** Server: the ClientHello's record sequence number and message_seq (RFC 6347 §4.2.1). */
+export interface ConnectionStart {
+  readonly recordSequence: number;
+  readonly messageSeq: number;
 }
 
 type State = "handshaking" | "established" | "closed";
@@ -84,32 +103,58 @@ type State = "handshaking" | "established" | "closed";
 /** Protected records from the next epoch held until its keys exist (reordered flight 5 / 6). */
 const MAX_BUFFERED_RECORDS = 8;
 
+/**
+ * How long the server keeps its last flight for a client that sends no application data
+ * (RFC 6347 §4.2.4 asks for at least twice the TCP MSL: 2 × 2 min).
+ */
+export const FINAL_FLIGHT_KEEP_MS = 240_000;
+
+/** Everything that exists only while the handshake runs. */
+interface HandshakeState {
+  readonly ctx: HandshakeContext;
+  readonly reassembler: HandshakeReassembler;
+  readonly handshaker: Handshaker;
+  buffered: { header: RecordHeader; fragment: Uint8Array }[];
+}
+
+/** SessionInfo.cipherSuite, one frozen object per suite. */
+const suiteNames = new Map<number, SessionInfo["cipherSuite"]>();
+function suiteName(id: number, name: string): SessionInfo["cipherSuite"] {
+  let v = suiteNames.get(id);
+  if (!v) suiteNames.set(id, (v = Object.freeze({ id, name })));
+  return v;
+}
+
 export class DtlsConnection {
   readonly peer: PeerAddress;
-  readonly role: Role;
-  readonly #ctx: HandshakeContext;
+  readonly #options: ConnectionOptions;
+  readonly #events: ConnectionEvents;
   #state: State = "handshaking";
   readonly #records: RecordLayer;
-  readonly #reassembler: HandshakeReassembler;
-  readonly #handshaker: Handshaker;
-  #buffered: { header: RecordHeader; fragment: Uint8Array }[] = [];
+  /** Dropped when the handshake ends. */
+  #hs: HandshakeState | undefined;
+  /** Established: the message_seq the peer's next handshake message would carry. */
+  #peerNextSeq = 0;
+  /** Established server: our last flight, kept for the client's retransmissions (§4.2.4). */
+  #final: FinalFlight | undefined;
+  /**
+   * Established server: the client random as a latin1 string — in the JS heap, so an idle
+   * session holds no ArrayBuffer (and no native backing store) for it.
+   */
+  #clientRandom: string | undefined;
   #info: SessionInfo | undefined;
   #lastActivity: number;
-  #idleTimer: TimerHandle | undefined;
 
-  constructor(
-    private readonly options: ConnectionOptions,
-    private readonly events: ConnectionEvents,
-  ) {
-    this.peer = options.peer;
-    this.role = options.role;
-    this.#records = new RecordLayer(options.initialRecordSequence ?? 0);
-    this.#ctx = new HandshakeContext(options.role, options.config, this.#records);
-    this.#ctx.nextSendSeq = options.initialMessageSeq ?? 0;
-    this.#reassembler = new HandshakeReassembler(options.initialMessageSeq ?? 0);
+  constructor(options: ConnectionOptions, events: ConnectionEvents, peer: PeerAddress, start?: ConnectionStart) {
+    this.peer = peer;
+    this.#options = options;
+    this.#events = events;
+    this.#records = new RecordLayer(start?.recordSequence ?? 0);
+    const ctx = new HandshakeContext(options.role, options.config, this.#records);
+    ctx.nextSendSeq = start?.messageSeq ?? 0;
     this.#lastActivity = options.clock.now();
-    this.#handshaker = new Handshaker(
-      this.#ctx,
+    const handshaker = new Handshaker(
+      ctx,
       {
         sendFlight: (items, retransmission) => this.#sendFlight(items, retransmission),
         onFinished: () => this.#onHandshakeFinished(),
@@ -120,6 +165,11 @@ export class DtlsConnection {
       options.handshakeTimeoutMs,
       options.role === "client" ? "flight1" : "flight0",
     );
+    this.#hs = { ctx, reassembler: new HandshakeReassembler(start?.messageSeq ?? 0), handshaker, buffered: [] };
+  }
+
+  get role(): Role {
+    return this.#options.role;
   }
 
   get state(): State {
@@ -134,9 +184,11 @@ export class DtlsConnection {
     return this.#info;
   }
 
-  /** The client random of the hello this connection answers or sent (server: tells retransmissions from new hellos). */
-  get clientRandom(): Uint8Array {
-    return this.#ctx.clientRandom;
+  /** Server: whether `random` is the client random of the hello this connection answers (a retransmission, not a new hello). */
+  hasClientRandom(random: Uint8Array): boolean {
+    const hs = this.#hs;
+    if (hs) return bytesEqual(hs.ctx.clientRandom, random);
+    return this.#clientRandom !== undefined && this.#clientRandom === latin1(random);
   }
 
   get lastActivity(): number {
@@ -151,13 +203,32 @@ export class DtlsConnection {
   /** The largest application payload one record can carry within the datagram budget. */
   maxPlaintext(): number {
     const overhead = this.#records.overhead(this.#records.hasWriteEpoch(1) ? 1 : 0);
-    return Math.max(0, Math.min(MAX_PLAINTEXT, this.options.datagramBudget() - overhead));
+    return Math.max(0, Math.min(MAX_PLAINTEXT, this.#options.datagramBudget(this.peer) - overhead));
   }
 
   /** Starts the handshake (client: sends flight 1; server: waits for the ClientHello). */
   start(): void {
-    this.options.stats.handshakesStarted++;
-    this.#handshaker.start();
+    this.#options.stats.handshakesStarted++;
+    this.#hs?.handshaker.start();
+  }
+
+  /**
+   * The owning endpoint's periodic check (instead of a timer per session): closes an
+   * established session idle for `idleTimeoutMs` (> 0) with close_notify, and forgets the final
+   * flight once FINAL_FLIGHT_KEEP_MS have passed. True if the session was closed.
+   */
+  sweep(now: number, idleTimeoutMs: number): boolean {
+    if (this.#state !== "established") return false;
+    if (this.#final && now - this.#final.lastSendAt >= FINAL_FLIGHT_KEEP_MS) this.#final = undefined;
+    if (idleTimeoutMs <= 0 || now - this.#lastActivity < idleTimeoutMs) return false;
+    this.#options.stats.idleTimeouts++;
+    this.close("idle_timeout", true);
+    return true;
+  }
+
+  /** @internal for tests: whether handshake state is still held (false once established). */
+  get holdsHandshakeState(): boolean {
+    return this.#hs !== undefined;
   }
 
   /**
@@ -167,44 +238,48 @@ export class DtlsConnection {
    */
   handleRecord(header: RecordHeader, fragment: Uint8Array, probe = false): "ok" | "undecryptable" {
     if (this.#state === "closed") return "ok";
+    const stats = this.#options.stats;
+    const hs = this.#hs;
     const plaintext = this.#records.open(header, fragment);
     if (typeof plaintext === "string") {
       if (plaintext === "decrypt") {
         if (probe) return "undecryptable";
         this.undecryptable(header);
       } else if (plaintext === "replay") {
-        this.options.stats.replaysDropped++;
-      } else if (header.epoch === 1 && this.#state === "handshaking" && this.#buffered.length < MAX_BUFFERED_RECORDS) {
+        stats.replaysDropped++;
+      } else if (header.epoch === 1 && header.type === ContentType.handshake && hs && hs.buffered.length < MAX_BUFFERED_RECORDS) {
         // Epoch-1 record before our keys (e.g. Finished overtook ClientKeyExchange): hold it.
-        this.#buffered.push({ header, fragment: Uint8Array.from(fragment) });
-        this.options.stats.recordsBuffered++;
+        hs.buffered.push({ header, fragment: Uint8Array.from(fragment) });
+        stats.recordsBuffered++;
       } else {
-        this.options.stats.recordsDropped++;
+        stats.recordsDropped++;
       }
       return "ok";
     }
-    this.#lastActivity = this.options.clock.now();
+    this.#lastActivity = this.#options.clock.now();
     this.#dispatch(header, plaintext);
-    if (this.#buffered.length > 0 && this.#records.hasReadEpoch(1) && this.state !== "closed") {
-      const held = this.#buffered;
-      this.#buffered = [];
+    // `hs`, not `this.#hs`: records held for epoch 1 still count after the handshake ended.
+    if (hs && hs.buffered.length > 0 && this.#records.hasReadEpoch(1) && this.state !== "closed") {
+      const held = hs.buffered;
+      hs.buffered = [];
       for (const r of held) this.handleRecord(r.header, r.fragment);
     }
     return "ok";
   }
 
-  /** A record failed to authenticate (counted; fatal only while awaiting the peer's Finished). */
+  /** A record failed to authenticate (counted; fatal only for a handshake record while awaiting the peer's Finished). */
   undecryptable(header: RecordHeader): void {
-    this.options.stats.decryptFailures++;
-    if (this.#state === "handshaking" && header.epoch === 1 && this.#handshaker.awaitingProtectedMessage) {
+    this.#options.stats.decryptFailures++;
+    if (this.#state === "handshaking" && header.epoch === 1 && header.type === ContentType.handshake && this.#hs?.handshaker.awaitingProtectedMessage) {
       this.#fail(DtlsError.fatal("bad_record_mac", "the peer's protected handshake record does not authenticate (different keys?)"));
     }
   }
 
   /** Sends one application record. False (counted) without an established session or if too big. */
   send(data: Uint8Array): boolean {
+    const stats = this.#options.stats;
     if (this.#state !== "established" || data.length > MAX_PLAINTEXT) {
-      this.options.stats.appSendDropped++;
+      stats.appSendDropped++;
       return false;
     }
     let record: Uint8Array;
@@ -212,11 +287,11 @@ export class DtlsConnection {
       record = this.#records.seal(ContentType.application_data, 1, data);
     } catch (err) {
       this.close("sequence_exhausted", false, err instanceof DtlsError ? err : undefined);
-      this.options.stats.appSendDropped++;
+      stats.appSendDropped++;
       return false;
     }
-    this.options.stats.appRecordsOut++;
-    this.events.send(record);
+    stats.appRecordsOut++;
+    this.#events.send(record, this);
     return true;
   }
 
@@ -229,15 +304,15 @@ export class DtlsConnection {
     const wasEstablished = this.#state === "established";
     if (notify && wasEstablished) this.#sendAlert({ level: AlertLevel.warning, description: AlertDescription.close_notify });
     this.#state = "closed";
-    this.#handshaker.cancel();
-    this.#idleTimer?.cancel();
-    this.#buffered = [];
+    this.#hs?.handshaker.cancel();
+    this.#hs = undefined;
+    this.#final = undefined;
     if (wasEstablished) {
-      this.options.stats.sessionsClosed++;
-      this.events.closed(this, reason, err);
+      this.#options.stats.sessionsClosed++;
+      this.#events.closed(this, reason, err);
     } else {
-      this.options.stats.handshakesFailed++;
-      this.events.handshakeFailed(this, err ?? new DtlsError("closed", "closed before the handshake completed"));
+      this.#options.stats.handshakesFailed++;
+      this.#events.handshakeFailed(this, err ?? new DtlsError("closed", "closed before the handshake completed"));
     }
   }
 
@@ -248,61 +323,77 @@ export class DtlsConnection {
       case ContentType.application_data:
         // Application data only in an established session and only protected (epoch ≥ 1).
         if (this.#state !== "established" || header.epoch === 0) {
-          this.options.stats.recordsDropped++;
+          this.#options.stats.recordsDropped++;
           return;
         }
-        this.options.stats.appRecordsIn++;
-        this.events.data(plaintext, this);
+        // The client sends data only after our Finished arrived: no need to keep our last flight.
+        this.#final = undefined;
+        this.#options.stats.appRecordsIn++;
+        this.#events.data(plaintext, this);
         return;
       case ContentType.alert:
         return this.#onAlert(header.epoch, plaintext);
       case ContentType.change_cipher_spec:
         // struct { enum { change_cipher_spec(1), (255) } type; }. The epoch switch itself is
         // implied by the record epoch (keys are installed when derived), so it is only checked.
-        if (plaintext.length !== 1 || plaintext[0] !== 1) this.options.stats.recordsDropped++;
+        if (plaintext.length !== 1 || plaintext[0] !== 1) this.#options.stats.recordsDropped++;
         return;
       default:
-        this.options.stats.recordsDropped++;
+        this.#options.stats.recordsDropped++;
     }
   }
 
   #onHandshakeRecord(epoch: number, plaintext: Uint8Array): void {
+    const stats = this.#options.stats;
     let fragments;
     try {
       fragments = decodeHandshakeFragments(plaintext);
     } catch {
-      this.options.stats.recordsDropped++;
+      stats.recordsDropped++;
       return;
     }
     for (const f of fragments) {
       if (this.#state === "closed") return;
       const lastFragment = f.offset + f.data.length === f.length;
-      if (this.#state === "established") {
+      const hs = this.#hs;
+      if (this.#state === "established" || !hs) {
         // A new handshake inside the session (HelloRequest, or a ClientHello in epoch 1):
         // RFC 5746 §4 / RFC 5246 §7.2.2 — we do not renegotiate; say so with a warning.
         if (epoch > 0 && (f.type === HandshakeType.hello_request || f.type === HandshakeType.client_hello)) {
           if (lastFragment) this.#sendAlert({ level: AlertLevel.warning, description: AlertDescription.no_renegotiation });
           continue;
         }
-        if (f.seq >= this.#reassembler.nextSeq) {
-          this.options.stats.recordsDropped++;
+        if (f.seq >= this.#peerNextSeq) {
+          stats.recordsDropped++;
           continue;
         }
+        // §4.2.4: the peer re-sent its last flight, so it missed ours: re-send it (once per burst).
+        if (lastFragment) this.#resendFinalFlight(f.seq);
+        continue;
       }
-      const result = this.#reassembler.push(f, epoch);
+      const result = hs.reassembler.push(f, epoch);
       if (result === "old") {
-        if (lastFragment) this.#handshaker.peerRetransmitted(f.seq);
+        if (lastFragment) hs.handshaker.peerRetransmitted(f.seq);
         continue;
       }
       if (result === "dropped") {
-        this.options.stats.recordsDropped++;
+        stats.recordsDropped++;
         continue;
       }
-      for (let msg = this.#reassembler.pop(); msg; msg = this.#reassembler.pop()) {
-        this.#handshaker.receive(msg);
+      for (let msg = hs.reassembler.pop(); msg; msg = hs.reassembler.pop()) {
+        hs.handshaker.receive(msg);
         if (this.#state !== "handshaking") break;
       }
     }
+  }
+
+  #resendFinalFlight(seq: number): void {
+    const final = this.#final;
+    if (!final || seq !== final.peerFlightEnd) return;
+    const now = this.#options.clock.now();
+    if (now === final.lastSendAt) return;
+    final.lastSendAt = now;
+    this.#sendFlight(final.items, true);
   }
 
   #onAlert(epoch: number, plaintext: Uint8Array): void {
@@ -310,14 +401,14 @@ export class DtlsConnection {
     try {
       alert = decodeAlert(plaintext);
     } catch {
-      this.options.stats.recordsDropped++;
+      this.#options.stats.recordsDropped++;
       return;
     }
     if (this.#state === "established" && epoch === 0) {
-      this.options.stats.recordsDropped++;
+      this.#options.stats.recordsDropped++;
       return;
     }
-    this.options.stats.alertsReceived++;
+    this.#options.stats.alertsReceived++;
     if (alert.description === AlertDescription.close_notify) {
       // RFC 5246 §7.2.1: answer with our own close_notify and close.
       this.close("peer_close_notify", true);
@@ -334,51 +425,45 @@ export class DtlsConnection {
   }
 
   #onHandshakeFinished(): void {
-    if (this.#state !== "handshaking") return;
-    const ctx = this.#ctx;
+    const hs = this.#hs;
+    if (this.#state !== "handshaking" || !hs) return;
+    const ctx = hs.ctx;
+    const now = this.#options.clock.now();
     this.#state = "established";
-    this.options.stats.handshakesOk++;
+    this.#options.stats.handshakesOk++;
     const psk = ctx.suite!.keyExchange === "psk";
+    const server = this.role === "server";
     this.#info = Object.freeze({
       peer: this.peer,
       role: this.role,
       identity: ctx.peerIdentity,
       pskIdentity: ctx.pskIdentity,
-      pskIdentityHint: !psk ? undefined : this.role === "server" ? ctx.config.serverPsk?.hint : ctx.pskIdentityHint,
-      cipherSuite: { id: ctx.suite!.id, name: ctx.suite!.name },
-      sni: this.role === "server" ? ctx.sni : ctx.config.sni,
+      pskIdentityHint: !psk ? undefined : server ? ctx.config.serverPsk?.hint : ctx.pskIdentityHint,
+      cipherSuite: suiteName(ctx.suite!.id, ctx.suite!.name),
+      sni: server ? ctx.sni : ctx.config.sni,
       ...(ctx.peerCertificateDer ? { peerCertificateDer: ctx.peerCertificateDer } : {}),
       ...(!psk && ctx.ecdhe?.group ? { ecdheGroup: ctx.ecdhe.group } : {}),
       extendedMasterSecret: ctx.extendedMasterSecret,
-      establishedAt: this.options.clock.now(),
+      establishedAt: now,
     });
-    this.#lastActivity = this.options.clock.now();
-    this.#armIdle(this.options.idleTimeoutMs);
-    this.events.established(this);
-  }
-
-  #armIdle(ms: number): void {
-    if (this.options.idleTimeoutMs <= 0) return;
-    this.#idleTimer = this.options.clock.setTimer(ms, () => {
-      if (this.#state !== "established") return;
-      const idle = this.options.clock.now() - this.#lastActivity;
-      if (idle >= this.options.idleTimeoutMs) {
-        this.options.stats.idleTimeouts++;
-        this.close("idle_timeout", true);
-      } else {
-        this.#armIdle(this.options.idleTimeoutMs - idle);
-      }
-    });
+    this.#lastActivity = now;
+    // Keep only what the session needs from here on (see the module comment).
+    if (server) this.#clientRandom = latin1(ctx.clientRandom);
+    this.#peerNextSeq = hs.reassembler.nextSeq;
+    this.#final = hs.handshaker.finalFlight();
+    ctx.masterSecret?.fill(0);
+    this.#hs = undefined;
+    this.#events.established(this);
   }
 
   #alertEpoch(): number {
-    return this.#state === "established" ? 1 : this.#ctx.writeEpoch;
+    return this.#state === "established" ? 1 : (this.#hs?.ctx.writeEpoch ?? 0);
   }
 
   #sendAlert(alert: Alert): void {
     try {
-      this.events.send(this.#records.seal(ContentType.alert, this.#alertEpoch(), encodeAlert(alert)));
-      this.options.stats.alertsSent++;
+      this.#events.send(this.#records.seal(ContentType.alert, this.#alertEpoch(), encodeAlert(alert)), this);
+      this.#options.stats.alertsSent++;
     } catch {
       // sequence space exhausted: nothing more can be sent
     }
@@ -386,7 +471,7 @@ export class DtlsConnection {
 
   /** Fragments each message to the datagram budget, seals records, packs them into datagrams. */
   #sendFlight(items: readonly OutgoingItem[], retransmission: boolean): void {
-    const budget = this.options.datagramBudget();
+    const budget = this.#options.datagramBudget(this.peer);
     const records: Uint8Array[] = [];
     try {
       for (const item of items) {
@@ -405,14 +490,14 @@ export class DtlsConnection {
       this.#fail(err instanceof DtlsError ? err : DtlsError.fatal("internal_error", String(err), err));
       return;
     }
-    if (retransmission) this.options.stats.retransmits++;
-    else this.options.stats.flightsSent++;
+    if (retransmission) this.#options.stats.retransmits++;
+    else this.#options.stats.flightsSent++;
     // Pack records into as few datagrams as fit the budget (§4.1.1: several records per datagram).
     let batch: Uint8Array[] = [];
     let size = 0;
     const flush = () => {
       if (batch.length === 0) return;
-      this.events.send(batch.length === 1 ? batch[0]! : Buffer.concat(batch, size));
+      this.#events.send(batch.length === 1 ? batch[0]! : Buffer.concat(batch, size), this);
       batch = [];
       size = 0;
     };
@@ -426,3 +511,7 @@ export class DtlsConnection {
 }
 
 const CHANGE_CIPHER_SPEC = Uint8Array.of(1);
+
+function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString("latin1");
+}

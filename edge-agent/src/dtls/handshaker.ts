@@ -38,6 +38,19 @@ export interface RetransmitOptions {
   readonly maxMs: number;
 }
 
+/**
+ * What the side that sent the handshake's last flight (the server, flight 6) keeps once the
+ * handshake is over: RFC 6347 §4.2.4 — in the FINISHED state it answers a retransmission of the
+ * peer's last flight by retransmitting its own. Nothing else of the handshake is needed then.
+ */
+export interface FinalFlight {
+  readonly items: readonly OutgoingItem[];
+  /** message_seq of the peer's message that ended its last flight (its Finished). */
+  readonly peerFlightEnd: number;
+  /** Clock time of the last send (several copies in one burst are answered once). */
+  lastSendAt: number;
+}
+
 export interface HandshakerIo {
   /** Writes a flight (again, when `retransmission`). */
   sendFlight(items: readonly OutgoingItem[], retransmission: boolean): void;
@@ -56,6 +69,8 @@ export class Handshaker {
   /** message_seq of the message that completed the peer's previous flight. */
   #peerFlightEnd = -1;
   #lastSendAt = Number.NEGATIVE_INFINITY;
+  /** True when the handshake ended with a flight of ours (nothing expected back). */
+  #endedWithOurFlight = false;
 
   constructor(
     private readonly ctx: HandshakeContext,
@@ -82,6 +97,16 @@ export class Handshaker {
     if (this.#state !== "waiting") return false;
     const e = this.#flight.expect(this.ctx).slice(this.#cursor);
     return e.some((x) => x.epoch !== undefined && x.epoch > 0);
+  }
+
+  /**
+   * Once finished: our last flight, if the handshake ended with it (server flight 6), for the
+   * connection to keep instead of the whole handshaker. A client ends on the server's Finished
+   * and has nothing to re-send.
+   */
+  finalFlight(): FinalFlight | undefined {
+    if (this.#state !== "finished" || !this.#endedWithOurFlight || this.#items.length === 0) return undefined;
+    return { items: this.#items, peerFlightEnd: this.#peerFlightEnd, lastSendAt: this.#lastSendAt };
   }
 
   /** Starts: a client prepares flight 1; a server waits in flight 0. */
@@ -165,7 +190,10 @@ export class Handshaker {
         }
         case "sending": {
           if (this.#items.length > 0) this.#send(false);
-          if (this.#flight.expect(this.ctx).length === 0) return this.#finish();
+          if (this.#flight.expect(this.ctx).length === 0) {
+            this.#endedWithOurFlight = true;
+            return this.#finish();
+          }
           this.#state = "waiting";
           if (this.#items.length > 0) this.#arm();
           return;

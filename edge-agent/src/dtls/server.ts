@@ -20,10 +20,10 @@
  * completes (a rebooted device reconnects; an attacker cannot tear down a session with a
  * spoofed hello, since the cookie ties the hello to the address's reachability).
  */
-import { peerKey, type DatagramEndpoint, type DatagramHandler, type PeerAddress, type PeerIdentity } from "../transport/types.js";
+import { peerKey, type DatagramEndpoint, type DatagramHandler, type PeerAddress } from "../transport/types.js";
 import { bytesEqual, ByteReader } from "./codec/bytes.js";
 import { ContentType, HandshakeType } from "./constants.js";
-import { DtlsConnection, type CloseReason, type ConnectionEvents, type SessionInfo } from "./connection.js";
+import { DtlsConnection, type CloseReason, type ConnectionEvents, type ConnectionOptions, type SessionInfo } from "./connection.js";
 import type { DtlsError } from "./errors.js";
 import type { HandshakeConfig } from "./flights/context.js";
 import { helloVerifyRequestRecord } from "./flights/index.js";
@@ -37,6 +37,7 @@ import { splitRecords, type RawRecord } from "./record/header.js";
 import { newStats, type DtlsStats } from "./stats.js";
 import { AddressRateLimiter, DEFAULT_HANDSHAKE_RATE, type RateLimitOptions } from "./rate-limit.js";
 import { alertName } from "./alert.js";
+import type { TimerHandle } from "../util/clock.js";
 
 /** What the server's limits did (next to `DtlsStats`; read by metrics). */
 export interface DtlsLimitStats {
@@ -71,7 +72,10 @@ export interface DtlsServerOptions extends DtlsCommonOptions {
    * cookie exchange (default 10/s, burst 20, 10,000 addresses tracked; false: no limit).
    */
   readonly handshakeRate?: Partial<RateLimitOptions> | false;
-  /** Close a session after this long without authenticated input (default 300 s as libcoap; 0: never). */
+  /**
+   * Close a session after this long without authenticated input (default 300 s as libcoap; 0:
+   * never). One sweep checks all sessions every quarter of it (at most every 10 s).
+   */
   readonly idleTimeoutMs?: number;
   /** Cookie secret lifetime (default 60 s; the previous secret is still accepted). */
   readonly cookieSecretRotateMs?: number;
@@ -111,6 +115,12 @@ export class DtlsServer implements DatagramEndpoint {
   #closed = false;
   /** Bytes the current datagram may still draw before the cookie exchange (anti-amplification). */
   #unverifiedBudget = 0;
+  /** What every connection shares (rebuilt when the credentials change). */
+  #connOptions: ConnectionOptions;
+  readonly #events: ConnectionEvents;
+  /** The idle sweep: one timer for all sessions, armed while there are any. */
+  #sweepTimer: TimerHandle | undefined;
+  readonly #sweepMs: number;
 
   constructor(lower: DatagramEndpoint, options: DtlsServerOptions = {}) {
     this.#lower = lower;
@@ -130,6 +140,10 @@ export class DtlsServer implements DatagramEndpoint {
     this.#rate = options.handshakeRate === false ? undefined : new AddressRateLimiter(this.#common.clock, { ...DEFAULT_HANDSHAKE_RATE, ...options.handshakeRate });
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
     this.#cookies = new CookieJar(this.#common.clock, options.cookieSecretRotateMs ?? 60_000, this.#common.random);
+    // A session idle for idleTimeoutMs closes within a quarter of it more (at most 10 s later).
+    this.#sweepMs = Math.min(10_000, Math.max(250, Math.floor((this.#idleTimeoutMs || 40_000) / 4)));
+    this.#connOptions = this.#makeConnOptions();
+    this.#events = this.#makeEvents();
     lower.onDatagram = (data, peer) => this.#onDatagram(data, peer);
   }
 
@@ -193,6 +207,7 @@ export class DtlsServer implements DatagramEndpoint {
   updatePsk(psk: PskServerCredentials | undefined): void {
     const { serverPsk: _old, ...rest } = this.#config;
     this.#config = psk ? { ...rest, serverPsk: psk } : rest;
+    this.#connOptions = this.#makeConnOptions();
   }
 
   /**
@@ -226,6 +241,7 @@ export class DtlsServer implements DatagramEndpoint {
   updatePki(pki: DtlsServerPki | undefined): void {
     const { serverPki: _old, ...rest } = this.#config;
     this.#config = pki ? { ...rest, serverPki: resolveServerPki(pki) } : rest;
+    this.#connOptions = this.#makeConnOptions();
   }
 
   /** Ends the peer's session (close_notify) and any handshake in progress with it. */
@@ -244,6 +260,8 @@ export class DtlsServer implements DatagramEndpoint {
     }
     this.#closed = true;
     this.#peers.clear();
+    this.#sweepTimer?.cancel();
+    this.#sweepTimer = undefined;
     if (this.#common.ownsLower) {
       await flushSends(); // let the close_notify datagrams leave before the socket closes
       await this.#lower.close();
@@ -310,11 +328,11 @@ export class DtlsServer implements DatagramEndpoint {
       return;
     }
     const entry = this.#peers.get(key);
-    if (entry?.pending && bytesEqual(entry.pending.clientRandom, ch.random)) {
+    if (entry?.pending?.hasClientRandom(ch.random)) {
       entry.pending.handleRecord(rec.header, rec.fragment); // a retransmission: the handshake re-sends its flight
       return;
     }
-    if (entry?.current && bytesEqual(entry.current.clientRandom, ch.random)) {
+    if (entry?.current?.hasClientRandom(ch.random)) {
       this.stats.recordsDropped++; // a late copy of the hello that made the current session
       return;
     }
@@ -336,7 +354,7 @@ export class DtlsServer implements DatagramEndpoint {
       return;
     }
     entry?.pending?.close("local"); // the client gave up on that handshake and started over
-    const conn = this.#newConnection(peer, key, rec.header.sequence, messageSeq);
+    const conn = new DtlsConnection(this.#connOptions, this.#events, peer, { recordSequence: rec.header.sequence, messageSeq });
     const e = this.#peers.get(key) ?? { current: undefined, pending: undefined };
     e.pending = conn;
     this.#peers.set(key, e);
@@ -374,11 +392,24 @@ export class DtlsServer implements DatagramEndpoint {
     this.#lower.send(peer, record);
   }
 
-  #newConnection(peer: PeerAddress, key: string, recordSequence: number, messageSeq: number): DtlsConnection {
-    const events: ConnectionEvents = {
-      send: (datagram) => this.#lower.send(peer, datagram),
+  #makeConnOptions(): ConnectionOptions {
+    return {
+      role: "server",
+      config: this.#config,
+      clock: this.#common.clock,
+      retransmit: this.#common.retransmit,
+      handshakeTimeoutMs: this.#common.handshakeTimeoutMs,
+      datagramBudget: (peer) => this.#budget(peer),
+      stats: this.stats,
+    };
+  }
+
+  /** One events object for every connection (a session carries no closures of its own). */
+  #makeEvents(): ConnectionEvents {
+    return {
+      send: (datagram, conn) => this.#lower.send(conn.peer, datagram),
       established: (conn) => {
-        const e = this.#peers.get(key);
+        const e = this.#peers.get(peerKey(conn.peer));
         if (!e || e.pending !== conn) return;
         e.pending = undefined;
         this.#halfOpen--;
@@ -386,13 +417,12 @@ export class DtlsServer implements DatagramEndpoint {
         e.current = conn;
         if (old) old.close("replaced", false);
         else this.#sessions++;
-        this.onSessionEstablished(peer, conn.info!);
+        this.#armSweep();
+        this.onSessionEstablished(conn.peer, conn.info!);
       },
-      data: (plaintext, conn) => {
-        const identity: PeerIdentity = conn.info!.identity;
-        this.onDatagram(plaintext, peer, identity);
-      },
+      data: (plaintext, conn) => this.onDatagram(plaintext, conn.peer, conn.info!.identity),
       handshakeFailed: (conn, err) => {
+        const key = peerKey(conn.peer);
         const e = this.#peers.get(key);
         if (e?.pending === conn) {
           e.pending = undefined;
@@ -402,33 +432,29 @@ export class DtlsServer implements DatagramEndpoint {
         const reason = err.code === "peer_alert" && err.alert ? `peer_${alertName(err.alert.description)}` : err.code;
         const failures = this.limitStats.handshakeFailures;
         failures.set(reason, (failures.get(reason) ?? 0) + 1);
-        this.onHandshakeFailed(peer, err);
+        this.onHandshakeFailed(conn.peer, err);
       },
       closed: (conn, reason, err) => {
+        const key = peerKey(conn.peer);
         const e = this.#peers.get(key);
         if (e?.current === conn) {
           e.current = undefined;
           this.#sessions--;
           if (!e.pending) this.#peers.delete(key);
         }
-        this.onSessionClosed(peer, reason, err);
+        this.onSessionClosed(conn.peer, reason, err);
       },
     };
-    return new DtlsConnection(
-      {
-        role: "server",
-        peer,
-        config: this.#config,
-        clock: this.#common.clock,
-        retransmit: this.#common.retransmit,
-        handshakeTimeoutMs: this.#common.handshakeTimeoutMs,
-        idleTimeoutMs: this.#idleTimeoutMs,
-        datagramBudget: () => this.#budget(peer),
-        stats: this.stats,
-        initialRecordSequence: recordSequence,
-        initialMessageSeq: messageSeq,
-      },
-      events,
-    );
+  }
+
+  #armSweep(): void {
+    if (this.#sweepTimer || this.#closed) return;
+    this.#sweepTimer = this.#common.clock.setTimer(this.#sweepMs, () => {
+      this.#sweepTimer = undefined;
+      const now = this.#common.clock.now();
+      // Closing a session deletes its entry while iterating, which Map iteration allows.
+      for (const e of this.#peers.values()) e.current?.sweep(now, this.#idleTimeoutMs);
+      if (this.#sessions > 0) this.#armSweep();
+    });
   }
 }

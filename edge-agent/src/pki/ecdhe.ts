@@ -42,8 +42,7 @@ export type PremasterResult =
       readonly alert: number;
     };
 
-// SPKI / PKCS#8 prefixes for a raw X25519 key (RFC 8410 §4 and §7): fixed DER headers.
-const X25519_SPKI_PREFIX = Buffer.from("302a300506032b656e032100", "hex");
+// PKCS#8 prefix for a raw X25519 private key (RFC 8410 §7): a fixed DER header.
 const X25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
 
 /** A fresh ephemeral key pair on `curve`. */
@@ -72,8 +71,15 @@ export function ecdheKeyPairFromPrivate(curve: EcdheCurve, privateKey: Uint8Arra
   return { curve, publicKey: rawX25519Public(createPublicKey(key)), private: key };
 }
 
+// X25519 keys cross the node API as JWK (RFC 8037 §2: x = base64url of the 32 raw bytes), not
+// SPKI DER: OpenSSL 3's DER encoder/decoder cost ~65 + ~75 µs per handshake, JWK ~0.6 + ~5 µs
+// (docs/benchmarks.md, micro-benchmarks). Same bytes either way.
 function rawX25519Public(key: KeyObject): Uint8Array {
-  return new Uint8Array(key.export({ type: "spki", format: "der" }).subarray(X25519_SPKI_PREFIX.length));
+  return new Uint8Array(Buffer.from(key.export({ format: "jwk" }).x!, "base64url"));
+}
+
+function x25519PublicKey(raw: Uint8Array): KeyObject {
+  return createPublicKey({ key: { kty: "OKP", crv: "X25519", x: Buffer.from(raw).toString("base64url") }, format: "jwk" });
 }
 
 function reject(code: Extract<PremasterResult, { ok: false }>["code"]): PremasterResult {
@@ -97,8 +103,7 @@ export function computePremaster(own: EcdheKeyPair, peerPublicKey: Uint8Array): 
   }
   let secret: Buffer;
   try {
-    const publicKey = createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, peerPublicKey]), format: "der", type: "spki" });
-    secret = diffieHellman({ privateKey: own.private as KeyObject, publicKey });
+    secret = diffieHellman({ privateKey: own.private as KeyObject, publicKey: x25519PublicKey(peerPublicKey) });
   } catch {
     return reject("all-zero"); // OpenSSL refuses to derive an all-zero X25519 output
   }

@@ -58,9 +58,11 @@ export class CookieJar {
   }
 }
 
+const encoder = new TextEncoder();
+
 function input(peer: PeerAddress, hello: ClientHello): Uint8Array {
   const w = new ByteWriter(128);
-  w.vec8(new TextEncoder().encode(peer.address)).u16(peer.port);
+  w.vec8(encoder.encode(peer.address)).u16(peer.port);
   w.u16(hello.version).bytes(hello.random).vec8(hello.sessionId);
   w.u16(hello.cipherSuites.length);
   for (const s of hello.cipherSuites) w.u16(s);

@@ -58,6 +58,14 @@ import { decodeCertificateList, encodeCertificateList } from "../../pki/certific
 import type { Credentials } from "../../pki/credentials.js";
 import type { KeyExchange } from "./types.js";
 
+/** The Certificate body of a credential set, encoded once (credentials are immutable). */
+const certificateMessages = new WeakMap<Credentials, Uint8Array>();
+function certificateMessage(credentials: Credentials): Uint8Array {
+  let body = certificateMessages.get(credentials);
+  if (!body) certificateMessages.set(credentials, (body = encodeCertificateList(credentials.chainDer)));
+  return body;
+}
+
 /** What one handshake's ECDHE_ECDSA exchange has learnt so far. */
 export interface EcdheState {
   /** Server: the hello was checked (memo: `available` runs once per suite row). */
@@ -198,7 +206,7 @@ export const ecdheEcdsaKeyExchange: KeyExchange = {
     const pki = ctx.config.serverPki!;
     const s = state(ctx);
     const credentials = s.credentials!;
-    ctx.emit(HandshakeType.certificate, encodeCertificateList(credentials.chainDer));
+    ctx.emit(HandshakeType.certificate, certificateMessage(credentials));
     s.own = generateEcdheKeyPair(s.group!);
     ctx.emit(
       HandshakeType.server_key_exchange,
