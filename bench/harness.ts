@@ -50,7 +50,7 @@ function jobFor(w: Workload, server: RunningServer, timing: Timing): Job {
     case "hs":
       return { ...base, kind: "hs", slots: w.sessions, warmupMs: timing.warmupMs, durationMs: timing.durationMs, timeoutMs: REQUEST_TIMEOUT_MS };
     case "idle":
-      return { ...base, kind: "idle", sessions: w.sessions, setupConcurrency: 64, timeoutMs: REQUEST_TIMEOUT_MS };
+      return { ...base, kind: "idle", sessions: w.sessions, setupConcurrency: 64, timeoutMs: REQUEST_TIMEOUT_MS, ...(w.detach ? { detach: true } : {}) };
   }
 }
 
@@ -114,6 +114,7 @@ export async function measureIdle(pool: GeneratorPool, w: Workload, start: () =>
       errors: setup.failed + r.errors,
       timeouts: 0,
       sessions: setup.established,
+      rssBytes: rss1,
       ...(setup.firstError ? { firstError: setup.firstError } : {}),
     };
   } finally {

@@ -8,7 +8,9 @@
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import dgram from "node:dgram";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GetTemplate, messageType } from "./load/wire.js";
 
@@ -151,6 +153,15 @@ export interface OursOptions {
   readonly command?: readonly string[];
   /** Server certificate and key (PEM files) for the ECDHE-ECDSA suites. */
   readonly pki?: { readonly cert: string; readonly key: string };
+  /** coaps.maxSessions when above the agent's default 10,000 (the 100k idle workload), via a --config file. */
+  readonly maxSessions?: number;
+}
+
+/** A config file raising coaps.maxSessions (the CLI flags fill in the rest). */
+function sessionsConfig(maxSessions: number): string {
+  const file = join(tmpdir(), `coaps-edge-bench-sessions-${maxSessions}.json`);
+  writeFileSync(file, JSON.stringify({ coaps: { maxSessions } }) + "\n");
+  return file;
 }
 
 let agentHelp: string | undefined;
@@ -193,6 +204,7 @@ export async function startOurs(options: OursOptions): Promise<RunningServer> {
       String(port),
       "-v",
       "3",
+      ...(options.maxSessions !== undefined && options.maxSessions > 10_000 ? ["--config", sessionsConfig(options.maxSessions)] : []),
       ...(withPsk ? ["-k", options.psk] : []),
       ...(Array.isArray(certArgs) ? certArgs : []),
     ];

@@ -1,6 +1,9 @@
 /**
  * Idle mode: open N sessions (one GET each, so the server has allocated whatever a served
  * session costs), then hold them without traffic until the harness has read the server's RSS.
+ * With `detach`, each session's socket is closed right after its GET without close_notify and
+ * nothing is kept: the server holds the session all the same (until its idle timeout), and the
+ * generator needs only `setupConcurrency` sockets at a time instead of N.
  */
 import { performance } from "node:perf_hooks";
 import type { IdleJob, WorkerResult } from "./job.js";
@@ -14,6 +17,8 @@ import { GetTemplate } from "./wire.js";
 export class IdleRun {
   readonly #job: IdleJob;
   #sessions: GenSession[] = [];
+  /** Sessions established and detached (`job.detach`). */
+  #detached = 0;
   #errors = 0;
 
   constructor(job: IdleJob) {
@@ -30,19 +35,23 @@ export class IdleRun {
     await mapLimit(job.sessions, job.setupConcurrency, async () => {
       try {
         const s = await protocol.open(job.target, { ...(job.psk ? { psk: job.psk } : {}), handshakeTimeoutMs: job.handshakeTimeoutMs, localAddress: sources.next(job.target.family) });
-        this.#sessions.push(s);
+        if (!job.detach) this.#sessions.push(s);
         if ((await oneGet(s, template, job.timeoutMs)) !== "ok") this.#errors++;
+        if (job.detach) {
+          await s.detach();
+          this.#detached++;
+        }
       } catch (e) {
         firstError ??= (e as Error).message;
       }
     });
-    const established = this.#sessions.length;
+    const established = this.#sessions.length + this.#detached;
     return { established, failed: job.sessions - established, setupMs: performance.now() - t0, ...(firstError ? { firstError } : {}) };
   }
 
   /** Nothing to run: the sessions are held; reports how many. */
   run(): WorkerResult {
-    return { ok: this.#sessions.length, errors: this.#errors, timeouts: 0, measuredMs: 0, latency: { idx: [], n: [], count: 0, overflow: 0 }, cpuMs: 0, responseBytes: 0 };
+    return { ok: this.#sessions.length + this.#detached, errors: this.#errors, timeouts: 0, measuredMs: 0, latency: { idx: [], n: [], count: 0, overflow: 0 }, cpuMs: 0, responseBytes: 0 };
   }
 
   async close(): Promise<void> {

@@ -54,6 +54,8 @@ export interface IdleJob extends JobBase {
   readonly sessions: number;
   readonly setupConcurrency: number;
   readonly timeoutMs: number;
+  /** Close each socket after its GET without close_notify and keep nothing (Workload.detach). */
+  readonly detach?: boolean;
 }
 
 export type Job = LoadJob | HandshakeJob | IdleJob;

@@ -13,6 +13,8 @@ export interface GenSession {
   send(data: Uint8Array): void;
   onMessage: (data: Uint8Array) => void;
   close(): Promise<void>;
+  /** Closes the socket without telling the server (no close_notify): it keeps the session. */
+  detach(): Promise<void>;
 }
 
 export interface OpenOptions {
@@ -37,6 +39,7 @@ function plainSession(udp: ConnectedUdp): GenSession {
     send: (data) => udp.send(udp.target, data),
     onMessage: () => {},
     close: () => udp.close(),
+    detach: () => udp.close(),
   };
   udp.onDatagram = (data) => s.onMessage(data);
   return s;
@@ -67,6 +70,7 @@ async function dtlsSession(target: PeerAddress, suite: number, options: OpenOpti
     send: (data) => client.send(target, data),
     onMessage: () => {},
     close: () => client.close(),
+    detach: () => udp.close(), // the client has no timers once established: dropping it is enough
   };
   client.onDatagram = (data) => s.onMessage(data);
   return s;

@@ -19,6 +19,8 @@ export interface Sample {
   readonly responseBytes?: number;
   /** Sessions established for the sample (load/idle). */
   readonly sessions?: number;
+  /** idle: the server's whole RSS (bytes) with the sessions held, start-up included. */
+  readonly rssBytes?: number;
   readonly firstError?: string;
   /** The measured window on the monotonic clock, µs (the clock V8's .cpuprofile timestamps use). */
   readonly windowUs?: readonly [number, number];

@@ -124,7 +124,15 @@ describe("workload selection and flags", () => {
 
   it("covers issue 7's list in the full profile and keeps --quick small", () => {
     const ids = PROFILES.full.workloads.map((w) => w.id);
-    for (const id of ["psk-1", "psk-10", "psk-100", "hs-psk", "hs-ecdhe", "plain-10", "idle-1000", "idle-10000"]) assert.ok(ids.includes(id), id);
+    for (const id of ["psk-1", "psk-10", "psk-100", "hs-psk", "hs-ecdhe", "plain-10", "idle-1000", "idle-10000", "idle-100k"]) assert.ok(ids.includes(id), id);
+    // 100,000 idle sessions: its own id (not in "idle"), one round, sockets detached after the GET
+    // (one generator process cannot hold 100,000 sockets), libcoap skipped with its reason.
+    const [big] = selectWorkloads(PROFILES.full.workloads, ["idle-100k"]);
+    assert.equal(big?.sessions, 100_000);
+    assert.equal(big?.detach, true);
+    assert.equal(big?.maxRounds, 1);
+    assert.match(big?.oursOnly ?? "", /coap-server-openssl/);
+    assert.ok(!PROFILES.quick.workloads.some((w) => w.id === "idle-100k"), "not in --quick");
     const q = PROFILES.quick;
     const loadSeconds = q.workloads.filter((w) => w.kind !== "idle").length * 2 * q.rounds * ((q.warmupMs + q.durationMs) / 1000);
     assert.ok(loadSeconds <= 70, `quick load windows alone take ${loadSeconds}s`);
