@@ -25,7 +25,7 @@ import {
   type BlockValue,
   type CoapOption,
 } from "@coaps-edge/shared";
-import { fitSzx } from "../coap/blockwise.js";
+import { WIDEST_BLOCK, fitSzx, overheadBound } from "../coap/blockwise.js";
 import { bytesEqual } from "../coap/tokens.js";
 import { CoapClientError } from "./errors.js";
 import type { ReceivedResponse } from "./exchanges.js";
@@ -86,11 +86,14 @@ export async function blockwiseRequest(plan: TransferPlan, send: BlockSender): P
   return { ...result, messages };
 }
 
+/** A request's size without payload, with room for the Block1, Block2 and Size1 a transfer adds. */
 function overheadOf(plan: TransferPlan): number {
-  // header + token + options (≤ 5 header bytes each) + marker + room for Block1/Block2/Size1
-  let n = 4 + plan.tokenLength + 1 + 16;
-  for (const o of plan.options) n += 5 + o.value.length;
-  return n;
+  return overheadBound(plan.tokenLength, [
+    ...plan.options,
+    { number: OptionNumber.Block1, value: WIDEST_BLOCK },
+    { number: OptionNumber.Block2, value: WIDEST_BLOCK },
+    uintOption(OptionNumber.Size1, plan.payload.length),
+  ]);
 }
 
 async function upload(plan: TransferPlan, startSzx: number, earlyBlock2: boolean, send: BlockSender): Promise<ReceivedResponse> {
@@ -114,7 +117,11 @@ async function upload(plan: TransferPlan, startSzx: number, earlyBlock2: boolean
   }
 }
 
-async function download(plan: TransferPlan, first: ReceivedResponse, send: BlockSender): Promise<Omit<TransferResult, "messages">> {
+/**
+ * The rest of a Block2 body whose first response is `first` (also used for Observe
+ * notifications, RFC 7641 §4.3: the follow-ups are plain requests built from `plan.options`).
+ */
+export async function download(plan: TransferPlan, first: ReceivedResponse, send: BlockSender): Promise<Omit<TransferResult, "messages">> {
   const b2 = safeBlock(first, OptionNumber.Block2);
   const options = first.message.options.filter((o) => o.number !== OptionNumber.Block2 && o.number !== OptionNumber.Block1);
   if (!b2 || !isSuccessCode(first.message.code)) {

@@ -19,7 +19,7 @@ import {
   type BlockValue,
   type CoapOption,
 } from "@coaps-edge/shared";
-import { fitSzx, generatedEtag, overheadBound, type BlockwiseLimits } from "./blockwise.js";
+import { WIDEST_BLOCK, fitSzx, generatedEtag, overheadBound, type BlockwiseLimits } from "./blockwise.js";
 import { ExpiringMap } from "./expiring-map.js";
 
 /** A response before the message layer adds type, message ID and token. */
@@ -39,8 +39,8 @@ export interface Block2Request {
   readonly maxMessageSize: number;
 }
 
-/** Room kept for ETag (≤ 8 bytes), Block2 and Size2 options added while slicing. */
-const SLICE_OPTIONS_BOUND = 32;
+/** Stands in for the ETag we may generate (8 bytes) while sizing blocks. */
+const GENERATED_ETAG_SIZE = new Uint8Array(8);
 
 interface CachedBody {
   readonly code: number;
@@ -74,13 +74,12 @@ export class Block2Slicer {
    */
   slice(key: string, response: ResponseParts, req: Block2Request, now: number): ResponseParts {
     const body = response.payload;
-    const overhead = overheadBound(req.tokenLength, response.options);
     if (this.fits(response, req)) {
       if (!req.size2) return response;
       return { ...response, options: [...response.options, uintOption(OptionNumber.Size2, body.length)] };
     }
     let options = response.options;
-    if (body.length > blockSize(this.#szx(req, overhead)) && !options.some((o) => o.number === OptionNumber.ETag)) {
+    if (body.length > blockSize(this.#szx(req, options, body.length)) && !options.some((o) => o.number === OptionNumber.ETag)) {
       options = [...options, { number: OptionNumber.ETag, value: generatedEtag(body) }];
     }
     return this.#block(key, { code: response.code, options, body }, req, now);
@@ -95,13 +94,16 @@ export class Block2Slicer {
     this.#bodies.clear();
   }
 
-  #szx(req: Block2Request, overhead: number): number {
+  /** The block size for a body of `bodyLength` with `options`, counting the ETag, Block2 and Size2 we add. */
+  #szx(req: Block2Request, options: readonly CoapOption[], bodyLength: number): number {
     const asked = req.block ? Math.min(req.block.szx, this.limits.preferredSzx) : this.limits.preferredSzx;
-    return fitSzx(asked, overhead + SLICE_OPTIONS_BOUND, req.maxMessageSize);
+    const added: CoapOption[] = [{ number: OptionNumber.Block2, value: WIDEST_BLOCK }, uintOption(OptionNumber.Size2, bodyLength)];
+    if (!options.some((o) => o.number === OptionNumber.ETag)) added.push({ number: OptionNumber.ETag, value: GENERATED_ETAG_SIZE });
+    return fitSzx(asked, overheadBound(req.tokenLength, [...options, ...added]), req.maxMessageSize);
   }
 
   #block(key: string, c: CachedBody, req: Block2Request, now: number): ResponseParts {
-    const szx = this.#szx(req, overheadBound(req.tokenLength, c.options));
+    const szx = this.#szx(req, c.options, c.body.length);
     // The same byte offset in our (smaller or equal) block size.
     const num = req.block ? (req.block.num * blockSize(req.block.szx)) / blockSize(szx) : 0;
     const part = sliceBlock(c.body, num, szx);

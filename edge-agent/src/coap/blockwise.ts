@@ -3,7 +3,7 @@
  * keys, message size bounds and generated ETags. The block option math itself (BlockValue,
  * SZX, sliceBlock) lives in @coaps-edge/shared.
  */
-import { MAX_SZX, blockSize, type CoapOption } from "@coaps-edge/shared";
+import { MAX_SZX, blockSize, encodedOptionsSize, type CoapOption } from "@coaps-edge/shared";
 import type { PeerAddress } from "../transport/types.js";
 
 /** Limits of the block-wise layer (all bounded, all expiring). */
@@ -44,19 +44,21 @@ export function blockwiseLimits(overrides: Partial<BlockwiseLimits> = {}): Block
 }
 
 /**
- * Upper bound of the encoded size of a message without its payload: header, token, options
- * (each at most 1 + 2 + 2 header bytes) and the payload marker.
+ * The encoded size of a message without its payload bytes: header, token, options (exact, RFC
+ * 7252 §3.1) and the payload marker. Callers include the block options they will add, at their
+ * largest (see WIDEST_BLOCK), so a block sized by it always fits.
  */
 export function overheadBound(tokenLength: number, options: readonly CoapOption[]): number {
-  let n = 4 + tokenLength + 1;
-  for (const o of options) n += 5 + o.value.length;
-  return n;
+  return 4 + tokenLength + encodedOptionsSize(options) + 1;
 }
 
-/** The largest SZX ≤ `szx` whose block plus `overhead` (and 16 bytes of block options) fits `maxMessageSize`. */
+/** The widest Block1/Block2 value (3 bytes, RFC 7959 §2.2): stands in for any block number while sizing. */
+export const WIDEST_BLOCK = new Uint8Array(3);
+
+/** The largest SZX ≤ `szx` whose block plus `overhead` (block options included) fits `maxMessageSize`. */
 export function fitSzx(szx: number, overhead: number, maxMessageSize: number): number {
   let s = szx;
-  while (s > 0 && blockSize(s) + overhead + 16 > maxMessageSize) s--;
+  while (s > 0 && blockSize(s) + overhead > maxMessageSize) s--;
   return s;
 }
 

@@ -67,8 +67,8 @@ export function decodeHeader(bytes: Uint8Array): CoapHeader | undefined {
 /**
  * Decodes one CoAP message. Throws `CoapDecodeError` for every malformed input (never anything
  * else); the error keeps the Message ID and type once the header was read. The returned token,
- * option values and payload are views into ONE private copy of `bytes`, so they stay valid when
- * the caller reuses its datagram buffer. Options come back in wire order (ascending numbers).
+ * option values and payload are copies, so they stay valid when the caller reuses its datagram
+ * buffer. Options come back in wire order (ascending numbers).
  */
 export function decodeMessage(bytes: Uint8Array): CoapMessage {
   const n = bytes.length;
@@ -93,10 +93,11 @@ export function decodeMessage(bytes: Uint8Array): CoapMessage {
     throw new CoapDecodeError("empty-message-not-empty", `empty message (0.00) with TKL ${tkl} and ${n - 4} bytes after the header`, messageId, type);
   }
 
-  const buf = new Uint8Array(bytes); // the one copy all views below point into
-  const r = new ByteReader(buf, 4);
+  // Token, option values and payload are copied out one by one: small on-heap arrays are
+  // cheaper to make and to collect than views into one copy of the datagram.
+  const r = new ByteReader(bytes, 4);
   try {
-    const token = r.view(tkl, "token");
+    const token = r.copy(tkl, "token");
     const options: CoapOption[] = [];
     let payload = EMPTY;
     let number = 0;
@@ -106,14 +107,14 @@ export function decodeMessage(bytes: Uint8Array): CoapMessage {
         // §3: "The presence of a marker followed by a zero-length payload MUST be processed as a
         // message format error."
         if (r.remaining === 0) throw new CoapDecodeError("empty-payload-after-marker", "payload marker without payload");
-        payload = r.view(r.remaining, "payload");
+        payload = r.copy(r.remaining, "payload");
         break;
       }
       const delta = readExtended(r, first >>> 4, "delta");
       const length = readExtended(r, first & 0x0f, "length");
       number += delta;
       if (number > MAX_OPTION_NUMBER) throw new CoapDecodeError("option-overflow", `option number ${number} exceeds 65535`);
-      options.push({ number, value: r.view(length, "option value") });
+      options.push({ number, value: r.copy(length, "option value") });
     }
     return { type, code, messageId, token, options, payload };
   } catch (e) {
@@ -169,6 +170,22 @@ function isSorted(options: readonly CoapOption[]): boolean {
 
 function checkInt(v: number, max: number, what: string): void {
   if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`${what} out of range 0..${max}: ${v}`);
+}
+
+/**
+ * Bytes `options` take on the wire (RFC 7252 §3.1: one header byte each, extended delta and
+ * length bytes, the value), in number order as encodeMessage writes them. Lets a sender size a
+ * block to the datagram exactly instead of by a loose per-option bound.
+ */
+export function encodedOptionsSize(options: readonly CoapOption[]): number {
+  const sorted = isSorted(options) ? options : [...options].sort((a, b) => a.number - b.number);
+  let size = 0;
+  let prev = 0;
+  for (const o of sorted) {
+    size += 1 + extendedSize(o.number - prev) + extendedSize(o.value.length) + o.value.length;
+    prev = o.number;
+  }
+  return size;
 }
 
 /**
