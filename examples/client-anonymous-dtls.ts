@@ -18,7 +18,7 @@ export async function setupClientSessionDtls(ipAddress: string, port = 5684): Pr
   const context = new CoapContext();
   context.setBlockMode(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
   try {
-    return await newClientSession(context, { server: { address: ipAddress, port }, proto: "dtls" });
+    return await newClientSession(context, { server: { address: ipAddress, port }, proto: "dtls" }).connected();
   } catch (e) {
     await context.free();
     throw e;

@@ -46,7 +46,7 @@ export async function setupClientSessionPki(
     pkiKey: { keyType: "pem", caFile, publicCert: publicCertFile, privateKey: privateKeyFile },
   };
   try {
-    return await newClientSessionPki(context, { server: { address: ipAddress, port }, proto: "dtls" }, dtlsPki);
+    return await newClientSessionPki(context, { server: { address: ipAddress, port }, proto: "dtls" }, dtlsPki).connected();
   } catch (e) {
     await context.free();
     throw e;

@@ -18,7 +18,7 @@ export async function setupClientSession(ipAddress: string, port = 5683): Promis
   const context = new CoapContext(); // coap_new_context(NULL)
   context.setBlockMode(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
   try {
-    return await newClientSession(context, { server: { address: ipAddress, port }, proto: "udp" });
+    return await newClientSession(context, { server: { address: ipAddress, port }, proto: "udp" }).connected();
   } catch (e) {
     await context.free();
     throw e;

@@ -36,7 +36,7 @@ export async function setupClientSessionPsk(
     clientSni: uri ?? "localhost",
   };
   try {
-    return await newClientSessionPsk(context, { server: { address: ipAddress, port }, proto: "dtls" }, dtlsPsk);
+    return await newClientSessionPsk(context, { server: { address: ipAddress, port }, proto: "dtls" }, dtlsPsk).connected();
   } catch (e) {
     await context.free();
     throw e;

@@ -21,7 +21,7 @@ export async function setupClientSession(serverUd: string, localPath = `/tmp/cli
   // Need to have a uniquely named local address. Only do this if you know it is safe to do so:
   rmSync(localPath, { force: true });
   try {
-    return await newClientSession(context, { local: { path: localPath }, server: { path: serverUd }, proto: "udp" });
+    return await newClientSession(context, { local: { path: localPath }, server: { path: serverUd }, proto: "udp" }).connected();
   } catch (e) {
     await context.free();
     throw e;

@@ -28,6 +28,8 @@ export interface DtlsConnectorOptions {
   readonly sni?: string | false;
   /** Path MTU of the client's UDP socket (default 1152, libcoap's). */
   readonly mtu?: number;
+  /** Local address and/or port to bind the UDP socket to (coap-client `-a ADDR` / `-p PORT`). */
+  readonly local?: { readonly address?: string; readonly port?: number };
   /** More DtlsClient options (cipher suites, handshake timeout, certificates …). */
   readonly dtls?: Omit<DtlsClientOptions, "psk" | "pskHintCallback" | "sni">;
   /**
@@ -63,8 +65,8 @@ export function dtlsEndpointFactory(options: DtlsConnectorOptions = {}): Endpoin
     }
     if (target.address.family === "Unix") throw new CoapClientError("unsupported-scheme", "coap(s):// over a Unix socket path is not supported");
     const udp = await UdpEndpoint.bind({
-      address: target.address.family === "IPv6" ? "::" : "0.0.0.0",
-      port: 0,
+      address: options.local?.address ?? (target.address.family === "IPv6" ? "::" : "0.0.0.0"),
+      port: options.local?.port ?? 0,
       ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
     });
     if (target.scheme === "coap") return udp;

@@ -92,7 +92,7 @@ describe("coap_*_is_supported", () => {
 describe("coap_new_client_session", () => {
   it("COAP_PROTO_UDP to coap-server-notls: one body for a block-wise resource", async (t) => {
     if (!requireBinary(t, "coap-server-notls")) return;
-    const s = await newClientSession(ctx, { server: { address: "127.0.0.1", port: notlsPort }, proto: "udp" });
+    const s = await newClientSession(ctx, { server: { address: "127.0.0.1", port: notlsPort }, proto: "udp" }).connected();
     assert.equal(s.refCount, 1);
     assert.equal(s.server.port, notlsPort);
     const root = await s.request({ path: "/" });
@@ -111,7 +111,7 @@ describe("coap_new_client_session", () => {
 
   it("COAP_PROTO_TCP to coap-server-notls", async (t) => {
     if (!requireBinary(t, "coap-server-notls")) return;
-    const s = await newClientSession(ctx, { server: { address: "127.0.0.1", port: notlsPort }, proto: "tcp" });
+    const s = await newClientSession(ctx, { server: { address: "127.0.0.1", port: notlsPort }, proto: "tcp" }).connected();
     const r = await s.request({ path: "/" });
     assert.match(text(r.payload), /libcoap/);
     await s.release();
@@ -119,7 +119,7 @@ describe("coap_new_client_session", () => {
 
   it("COAP_PROTO_DTLS without credentials is anonymous: encrypted, the server not verified", { skip: coapDtlsPkiIsSupported() ? false : "no ECDHE" }, async (t) => {
     if (!requireBinary(t, "coap-server-openssl")) return;
-    const s = await newClientSession(ctx, { server: { address: "127.0.0.1", port: certPort + 1 }, proto: "dtls" });
+    const s = await newClientSession(ctx, { server: { address: "127.0.0.1", port: certPort + 1 }, proto: "dtls" }).connected();
     assert.match(s.dtlsSession?.cipherSuite.name ?? "", /ECDHE_ECDSA/);
     assert.equal(s.dtlsSession?.identity.kind, "none", "the server is not authenticated");
     assert.match(text((await s.request({ path: "/" })).payload), /libcoap/);
@@ -132,14 +132,14 @@ describe("coap_new_client_session", () => {
     c.setBlockMode(COAP_BLOCK_USE_LIBCOAP);
     c.setPsk({ identity: "ctx", key: "ctx-key" });
     for (const proto of ["dtls", "tls"] as const) {
-      const s = await newClientSession(c, { server: { address: "127.0.0.1", port: opensslPort + 1 }, proto });
+      const s = await newClientSession(c, { server: { address: "127.0.0.1", port: opensslPort + 1 }, proto }).connected();
       assert.match(text((await s.request({ path: "/" })).payload), /libcoap/, proto);
       if (proto === "dtls") assert.equal(s.dtlsSession?.pskIdentity, "ctx");
     }
     assert.equal(c.sessions().length, 2);
     await c.free();
     assert.equal(c.sessions().length, 0);
-    await assert.rejects(newClientSession(c, { server: { address: "127.0.0.1", port: opensslPort }, proto: "udp" }), (e) => e instanceof CoapSessionError && e.code === "released");
+    await assert.rejects(async () => newClientSession(c, { server: { address: "127.0.0.1", port: opensslPort }, proto: "udp" }).connected(), (e) => e instanceof CoapSessionError && e.code === "released");
   });
 
   it("COAP_PROTO_WS and COAP_PROTO_WSS to our own CoapServer", { skip: coapWsIsSupported() ? false : "no ws" }, async () => {
@@ -147,9 +147,9 @@ describe("coap_new_client_session", () => {
     const ws = await listenWs({ address: "127.0.0.1", port: 0 }, server);
     const wss = await listenWs({ address: "127.0.0.1", port: 0, secure: true, certificate: loadCredentials(pki.server?.chainPem ?? "", pki.server?.keyPem ?? "") }, server);
     cleanups.push(() => ws.close(), () => wss.close());
-    const s1 = await newClientSession(ctx, { server: { address: "127.0.0.1", port: ws.local.port }, proto: "ws" });
+    const s1 = await newClientSession(ctx, { server: { address: "127.0.0.1", port: ws.local.port }, proto: "ws" }).connected();
     assert.match(text((await s1.request({ path: "hello" })).payload), /hello over coap /);
-    const s2 = await newClientSession(ctx, { server: { address: "127.0.0.1", port: wss.local.port }, proto: "wss" });
+    const s2 = await newClientSession(ctx, { server: { address: "127.0.0.1", port: wss.local.port }, proto: "wss" }).connected();
     assert.match(text((await s2.request({ path: "hello" })).payload), /hello over coaps /);
     await Promise.all([s1.release(), s2.release()]);
   });
@@ -163,9 +163,9 @@ describe("coap_new_client_session", () => {
       server.close();
       await endpoint.close();
     });
-    await assert.rejects(newClientSession(ctx, { server: { path: serverPath }, proto: "udp" }), (e) => e instanceof CoapSessionError && e.code === "bad-address");
+    await assert.rejects(async () => newClientSession(ctx, { server: { path: serverPath }, proto: "udp" }).connected(), (e) => e instanceof CoapSessionError && e.code === "bad-address");
     const localPath = join(dir, `client.${process.pid}`);
-    const s = await newClientSession(ctx, { local: { path: localPath }, server: { path: serverPath }, proto: "udp" });
+    const s = await newClientSession(ctx, { local: { path: localPath }, server: { path: serverPath }, proto: "udp" }).connected();
     assert.equal(existsSync(localPath), true);
     assert.equal(s.local?.address, localPath);
     const r = await s.request({ path: "hello" });
@@ -178,7 +178,7 @@ describe("coap_new_client_session", () => {
     const path = join(dir, "stream.sock");
     const listener = await listenUnix({ path }, helloServer());
     cleanups.push(() => listener.close());
-    const s = await newClientSession(ctx, { server: { path }, proto: "tcp" });
+    const s = await newClientSession(ctx, { server: { path }, proto: "tcp" }).connected();
     assert.match(text((await s.request({ path: "hello" })).payload), /^hello over coap/);
     await s.release();
   });
@@ -194,12 +194,12 @@ describe("coap_new_client_session", () => {
     const probe = await UdpEndpoint.bind({ address: "127.0.0.1", port: 0 });
     const localPort = probe.local.port;
     await probe.close();
-    const s = await newClientSession(ctx, { local: { address: "127.0.0.1", port: localPort }, server: { address: "127.0.0.1", port: udp.local.port }, proto: "udp" });
+    const s = await newClientSession(ctx, { local: { address: "127.0.0.1", port: localPort }, server: { address: "127.0.0.1", port: udp.local.port }, proto: "udp" }).connected();
     assert.equal(s.local?.port, localPort);
     assert.equal(text((await s.request({ path: "hello" })).payload), `hello over coap from 127.0.0.1:${localPort}`);
     // The port is now taken: a second session on it cannot bind.
     await assert.rejects(
-      newClientSession(ctx, { local: { address: "127.0.0.1", port: localPort }, server: { address: "127.0.0.1", port: udp.local.port }, proto: "udp" }),
+      async () => newClientSession(ctx, { local: { address: "127.0.0.1", port: localPort }, server: { address: "127.0.0.1", port: udp.local.port }, proto: "udp" }).connected(),
       (e) => e instanceof CoapSessionError && e.code === "bind-failed",
     );
     await s.release();
@@ -210,24 +210,24 @@ describe("coap_new_client_session", () => {
       (["udp", "dtls", "tcp", "tls", "ws", "wss"] as const).map(defaultPortFor),
       [5683, 5684, 5683, 5684, 80, 443],
     );
-    const s = await newClientSession(ctx, { server: { address: "127.0.0.1", port: 0 }, proto: "udp" });
+    const s = await newClientSession(ctx, { server: { address: "127.0.0.1", port: 0 }, proto: "udp" }).connected();
     assert.equal(s.server.port, 5683);
     await s.release();
     // A DTLS session to port 0 tries 5684 (nothing there in this test: the handshake fails naming it).
     const quick = new CoapContext({ connectTimeoutMs: 300 });
     quick.setPsk({ identity: "x", key: "y" });
-    await assert.rejects(newClientSession(quick, { server: { address: "127.0.0.2", port: 0 }, proto: "dtls" }), (e) => e instanceof CoapSessionError && e.code === "handshake-failed" && /:5684/.test(e.message));
+    await assert.rejects(async () => newClientSession(quick, { server: { address: "127.0.0.2", port: 0 }, proto: "dtls" }).connected(), (e) => e instanceof CoapSessionError && e.code === "handshake-failed" && /:5684/.test(e.message));
   });
 
   it("typed failures: mixed address families, unknown hosts, refused connections", async () => {
     const bad = (code: string) => (e: unknown) => e instanceof CoapSessionError && e.code === code;
-    await assert.rejects(newClientSession(ctx, { local: { address: "::1", port: 0 }, server: { address: "127.0.0.1", port: 1 }, proto: "udp" }), bad("bad-address"));
-    await assert.rejects(newClientSession(ctx, { local: { path: "/tmp/x" }, server: { address: "127.0.0.1", port: 1 }, proto: "udp" }), bad("bad-address"));
-    await assert.rejects(newClientSession(ctx, { server: { address: "no-such-host.invalid", port: 1 }, proto: "udp" }), bad("bad-address"));
-    await assert.rejects(newClientSession(ctx, { server: { path: "/tmp/x" }, proto: "dtls" }), bad("not-supported"));
+    await assert.rejects(async () => newClientSession(ctx, { local: { address: "::1", port: 0 }, server: { address: "127.0.0.1", port: 1 }, proto: "udp" }).connected(), bad("bad-address"));
+    await assert.rejects(async () => newClientSession(ctx, { local: { path: "/tmp/x" }, server: { address: "127.0.0.1", port: 1 }, proto: "udp" }).connected(), bad("bad-address"));
+    await assert.rejects(async () => newClientSession(ctx, { server: { address: "no-such-host.invalid", port: 1 }, proto: "udp" }).connected(), bad("bad-address"));
+    await assert.rejects(async () => newClientSession(ctx, { server: { path: "/tmp/x" }, proto: "dtls" }).connected(), bad("not-supported"));
     const probe = await UdpEndpoint.bind({ address: "127.0.0.1", port: 0 }); // a port with no TCP listener, most likely
     const port = probe.local.port;
     await probe.close();
-    await assert.rejects(newClientSession(ctx, { server: { address: "127.0.0.1", port }, proto: "tcp" }), bad("connect-failed"));
+    await assert.rejects(async () => newClientSession(ctx, { server: { address: "127.0.0.1", port }, proto: "tcp" }).connected(), bad("connect-failed"));
   });
 });

@@ -94,7 +94,7 @@ const mainFiles: CoapDtlsPki = {
 describe("coap_new_client_session_pki against coap-server-openssl", { skip }, () => {
   it("mutual authentication from PEM files (COAP_PKI_KEY_PEM)", async (t) => {
     if (!requireBinary(t, SERVER)) return;
-    const s = await newClientSessionPki(ctx, { server: { address: "127.0.0.1", port: mutualPort }, proto: "dtls" }, mainFiles);
+    const s = await newClientSessionPki(ctx, { server: { address: "127.0.0.1", port: mutualPort }, proto: "dtls" }, mainFiles).connected();
     assert.equal(s.dtlsSession?.cipherSuite.name, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8");
     assert.equal(s.dtlsSession?.identity.kind, "x509");
     assert.equal(s.dtlsSession?.identity.identity, "localhost");
@@ -106,13 +106,13 @@ describe("coap_new_client_session_pki against coap-server-openssl", { skip }, ()
     if (!requireBinary(t, SERVER) || !device) return;
     const buf = await newClientSessionPki(ctx, { server: { address: "127.0.0.1", port: mutualPort }, proto: "dtls" }, {
       pkiKey: { keyType: "pem_buf", caCert: main.ca.cert.pem, publicCert: Buffer.from(device.chainPem), privateKey: device.keyPem },
-    });
+    }).connected();
     assert.equal(buf.dtlsSession?.identity.identity, "localhost");
     await buf.release();
     const keyDer = parsePem(device.keyPem)[0]?.der;
     const der = await newClientSessionPki(ctx, { server: { address: "127.0.0.1", port: mutualPort }, proto: "dtls" }, {
       pkiKey: { keyType: "asn1", caCert: main.ca.cert.der, publicCert: device.cert.der, ...(keyDer ? { privateKey: keyDer } : {}) },
-    });
+    }).connected();
     assert.match(text((await der.request({ path: "/" })).payload), /libcoap/);
     await der.release();
   });
@@ -120,7 +120,7 @@ describe("coap_new_client_session_pki against coap-server-openssl", { skip }, ()
   it("without our certificate a validating server refuses us", async (t) => {
     if (!requireBinary(t, SERVER)) return;
     await assert.rejects(
-      newClientSessionPki(ctx, { server: { address: "127.0.0.1", port: mutualPort }, proto: "dtls" }, { pkiKey: { keyType: "pem", caFile: f("main", "ca.crt") } }),
+      async () => newClientSessionPki(ctx, { server: { address: "127.0.0.1", port: mutualPort }, proto: "dtls" }, { pkiKey: { keyType: "pem", caFile: f("main", "ca.crt") } }).connected(),
       failed("handshake-failed"),
     );
   });
@@ -128,8 +128,8 @@ describe("coap_new_client_session_pki against coap-server-openssl", { skip }, ()
   it("verify_peer_cert: a server from an unknown CA fails; with 0 it is accepted", async (t) => {
     if (!requireBinary(t, SERVER)) return;
     const to = { server: { address: "127.0.0.1", port: foreignPort }, proto: "dtls" } as const;
-    await assert.rejects(newClientSessionPki(ctx, to, mainFiles), failed("handshake-failed"));
-    const s = await newClientSessionPki(ctx, to, { ...mainFiles, verifyPeerCert: false });
+    await assert.rejects(async () => newClientSessionPki(ctx, to, mainFiles).connected(), failed("handshake-failed"));
+    const s = await newClientSessionPki(ctx, to, { ...mainFiles, verifyPeerCert: false }).connected();
     assert.match(text((await s.request({ path: "/" })).payload), /libcoap/);
     await s.release();
   });
@@ -144,12 +144,12 @@ describe("coap_new_client_session_pki against coap-server-openssl", { skip }, ()
         seen.push([cn, depth, validated]);
         return true;
       },
-    });
+    }).connected();
     await s.release();
     assert.deepEqual(seen.at(-1), ["localhost", 0, true]);
     assert.ok(seen.some(([cn]) => cn === "coaps-edge test CA"), JSON.stringify(seen));
     await assert.rejects(
-      newClientSessionPki(ctx, { server: { address: "127.0.0.1", port: mutualPort }, proto: "dtls" }, { ...mainFiles, validateCn: (cn) => cn !== "localhost" }),
+      async () => newClientSessionPki(ctx, { server: { address: "127.0.0.1", port: mutualPort }, proto: "dtls" }, { ...mainFiles, validateCn: (cn) => cn !== "localhost" }).connected(),
       failed("handshake-failed"),
     );
   });
@@ -158,9 +158,9 @@ describe("coap_new_client_session_pki against coap-server-openssl", { skip }, ()
     if (!requireBinary(t, SERVER)) return;
     const to = { server: { address: "127.0.0.1", port: selfPort }, proto: "dtls" } as const;
     const noCa = { pkiKey: { keyType: "pem" as const } };
-    await assert.rejects(newClientSessionPki(ctx, to, { ...noCa, allowSelfSigned: true }), failed("handshake-failed"), "check_common_ca (default on) wins");
-    await assert.rejects(newClientSessionPki(ctx, to, { ...noCa, checkCommonCa: false, allowSelfSigned: false }), failed("handshake-failed"));
-    const s = await newClientSessionPki(ctx, to, { ...noCa, checkCommonCa: false, allowSelfSigned: true });
+    await assert.rejects(async () => newClientSessionPki(ctx, to, { ...noCa, allowSelfSigned: true }).connected(), failed("handshake-failed"), "check_common_ca (default on) wins");
+    await assert.rejects(async () => newClientSessionPki(ctx, to, { ...noCa, checkCommonCa: false, allowSelfSigned: false }).connected(), failed("handshake-failed"));
+    const s = await newClientSessionPki(ctx, to, { ...noCa, checkCommonCa: false, allowSelfSigned: true }).connected();
     assert.equal(s.dtlsSession?.identity.identity, "self-signed server");
     await s.release();
   });
@@ -169,8 +169,8 @@ describe("coap_new_client_session_pki against coap-server-openssl", { skip }, ()
     if (!requireBinary(t, SERVER)) return;
     const to = { server: { address: "127.0.0.1", port: expiredPort }, proto: "dtls" } as const;
     const setup: CoapDtlsPki = { pkiKey: { keyType: "pem", caFile: f("expired", "ca.crt") } };
-    await assert.rejects(newClientSessionPki(ctx, to, setup), failed("handshake-failed"));
-    const s = await newClientSessionPki(ctx, to, { ...setup, allowExpiredCerts: true });
+    await assert.rejects(async () => newClientSessionPki(ctx, to, setup).connected(), failed("handshake-failed"));
+    const s = await newClientSessionPki(ctx, to, { ...setup, allowExpiredCerts: true }).connected();
     await s.release();
   });
 
@@ -183,10 +183,10 @@ describe("coap_new_client_session_pki against coap-server-openssl", { skip }, ()
     try {
       const to = { server: { address: "127.0.0.1", port: srv.local?.port ?? 0 }, proto: "dtls" } as const;
       const setup: CoapDtlsPki = { pkiKey: { keyType: "pem", caFile: f("chained", "ca.crt") } };
-      const ok = await newClientSessionPki(ctx, to, { ...setup, certChainValidation: true, certChainVerifyDepth: 1 });
+      const ok = await newClientSessionPki(ctx, to, { ...setup, certChainValidation: true, certChainVerifyDepth: 1 }).connected();
       await ok.release();
-      await assert.rejects(newClientSessionPki(ctx, to, { ...setup, certChainValidation: true, certChainVerifyDepth: 0 }), failed("handshake-failed"));
-      const unchecked = await newClientSessionPki(ctx, to, { ...setup, certChainValidation: false, certChainVerifyDepth: 0 });
+      await assert.rejects(async () => newClientSessionPki(ctx, to, { ...setup, certChainValidation: true, certChainVerifyDepth: 0 }).connected(), failed("handshake-failed"));
+      const unchecked = await newClientSessionPki(ctx, to, { ...setup, certChainValidation: false, certChainVerifyDepth: 0 }).connected();
       await unchecked.release();
     } finally {
       await srv.stop();
@@ -198,31 +198,31 @@ describe("coap_new_client_session_pki against coap-server-openssl", { skip }, ()
     const to = { server: { address: "127.0.0.1", port: foreignPort }, proto: "dtls" } as const;
     const noCa: CoapDtlsPki = { pkiKey: { keyType: "pem" } };
     const c1 = new CoapContext({ connectTimeoutMs: 3000 });
-    await assert.rejects(newClientSessionPki(c1, to, noCa), failed("handshake-failed"));
+    await assert.rejects(async () => newClientSessionPki(c1, to, noCa).connected(), failed("handshake-failed"));
     c1.setPkiRootCas(f("foreign", "ca.crt"));
-    const s1 = await newClientSessionPki(c1, to, noCa);
+    const s1 = await newClientSessionPki(c1, to, noCa).connected();
     assert.equal(s1.dtlsSession?.identity.identity, "localhost");
     await c1.free();
     const c2 = new CoapContext({ connectTimeoutMs: 3000 });
     c2.setPkiRootCas(undefined, f("foreign"));
-    const s2 = await newClientSessionPki(c2, to, noCa);
+    const s2 = await newClientSessionPki(c2, to, noCa).connected();
     await s2.release();
     assert.throws(() => c2.setPkiRootCas(f("no-such-file.pem")), failed("bad-credentials"));
   });
 
   it("COAP_PROTO_TLS with certificates", async (t) => {
     if (!requireBinary(t, SERVER)) return;
-    const s = await newClientSessionPki(ctx, { server: { address: "127.0.0.1", port: mutualPort }, proto: "tls" }, mainFiles);
+    const s = await newClientSessionPki(ctx, { server: { address: "127.0.0.1", port: mutualPort }, proto: "tls" }, mainFiles).connected();
     assert.match(text((await s.request({ path: "/" })).payload), /libcoap/);
     await s.release();
   });
 
   it("what does not apply or load is refused: PKCS#11, RPK, a certificate without its key, a missing file", async () => {
     const to = { server: { address: "127.0.0.1", port: 9 }, proto: "dtls" } as const;
-    await assert.rejects(newClientSessionPki(ctx, to, { pkiKey: { keyType: "pkcs11" } }), failed("not-supported"));
-    await assert.rejects(newClientSessionPki(ctx, to, { ...mainFiles, isRpkNotCert: true }), failed("not-supported"));
-    await assert.rejects(newClientSessionPki(ctx, to, { pkiKey: { keyType: "pem", publicCert: f("main", "server.crt") } }), failed("bad-credentials"));
-    await assert.rejects(newClientSessionPki(ctx, to, { pkiKey: { keyType: "pem", caFile: f("nope.crt") } }), failed("bad-credentials"));
+    await assert.rejects(async () => newClientSessionPki(ctx, to, { pkiKey: { keyType: "pkcs11" } }).connected(), failed("not-supported"));
+    await assert.rejects(async () => newClientSessionPki(ctx, to, { ...mainFiles, isRpkNotCert: true }).connected(), failed("not-supported"));
+    await assert.rejects(async () => newClientSessionPki(ctx, to, { pkiKey: { keyType: "pem", publicCert: f("main", "server.crt") } }).connected(), failed("bad-credentials"));
+    await assert.rejects(async () => newClientSessionPki(ctx, to, { pkiKey: { keyType: "pem", caFile: f("nope.crt") } }).connected(), failed("bad-credentials"));
   });
 });
 
@@ -233,7 +233,7 @@ describe("coap_new_client_session_pki against CoapSecure: client_sni", { skip },
     srv.setCaCertificateChain(main.ca.cert.pem);
     await srv.start(0);
     try {
-      const s = await newClientSessionPki(ctx, { server: { address: "127.0.0.1", port: srv.local?.port ?? 0 }, proto: "dtls" }, { ...mainFiles, clientSni: "localhost" });
+      const s = await newClientSessionPki(ctx, { server: { address: "127.0.0.1", port: srv.local?.port ?? 0 }, proto: "dtls" }, { ...mainFiles, clientSni: "localhost" }).connected();
       assert.equal(srv.sessions()[0]?.sni, "localhost");
       assert.equal(srv.sessions()[0]?.identity.identity, device?.commonName);
       await s.release();

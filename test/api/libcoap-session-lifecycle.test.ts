@@ -88,7 +88,7 @@ after(async () => {
 
 describe("coap_session_set_mtu / coap_session_max_pdu_size", () => {
   it("UDP: the max PDU is the MTU (default 1152); a smaller MTU makes smaller blocks", async () => {
-    const s = await newClientSession(ctx, udpTarget());
+    const s = await newClientSession(ctx, udpTarget()).connected();
     assert.equal(COAP_DEFAULT_MTU, 1152);
     assert.equal(s.mtu, 1152);
     assert.equal(s.maxPduSize(), 1152);
@@ -107,7 +107,7 @@ describe("coap_session_set_mtu / coap_session_max_pdu_size", () => {
   });
 
   it("DTLS: the max PDU is the MTU less the record overhead (29 bytes with CCM_8)", async () => {
-    const s = await newClientSessionPsk(ctx, dtlsTarget(), { identity: IDENTITY, key: PSK });
+    const s = await newClientSessionPsk(ctx, dtlsTarget(), { identity: IDENTITY, key: PSK }).connected();
     assert.equal(s.maxPduSize(), 1152 - 29);
     s.setMtu(400);
     assert.equal(s.maxPduSize(), 400 - 29);
@@ -128,7 +128,7 @@ describe("coap_session_set_mtu / coap_session_max_pdu_size", () => {
 
 describe("coap_session_reference / coap_session_release", () => {
   it("counts references; at 0 the DTLS session sends close_notify and is gone", async () => {
-    const s = await newClientSessionPsk(ctx, dtlsTarget(), { identity: IDENTITY, key: PSK });
+    const s = await newClientSessionPsk(ctx, dtlsTarget(), { identity: IDENTITY, key: PSK }).connected();
     await serverLog.next((e) => e.event === "Connected");
     assert.equal(s.refCount, 1);
     assert.equal(s.reference(), s);
@@ -150,7 +150,7 @@ describe("coap_session_reference / coap_session_release", () => {
   });
 
   it("a request in flight when the last reference goes fails with closed", async () => {
-    const s = await newClientSession(ctx, udpTarget());
+    const s = await newClientSession(ctx, udpTarget()).connected();
     const pending = s.request({ path: "slow" });
     await sleep(50);
     await s.release();
@@ -159,8 +159,8 @@ describe("coap_session_reference / coap_session_release", () => {
 
   it("coap_free_context closes every session whatever its count", async () => {
     const c = new CoapContext();
-    const a = await newClientSession(c, udpTarget());
-    const b = await newClientSession(c, udpTarget());
+    const a = await newClientSession(c, udpTarget()).connected();
+    const b = await newClientSession(c, udpTarget()).connected();
     b.reference();
     await c.free();
     assert.equal(a.state, "released");
@@ -171,7 +171,7 @@ describe("coap_session_reference / coap_session_release", () => {
 describe("block mode and context- vs session-level settings", () => {
   it("without COAP_BLOCK_USE_LIBCOAP a request is one message and the response comes as it is", async () => {
     const raw = new CoapContext({ requestTimeoutMs: 3000 });
-    const s = await newClientSession(raw, udpTarget());
+    const s = await newClientSession(raw, udpTarget()).connected();
     assert.equal(s.blockMode, 0);
     const first = await s.request({ path: "big" });
     assert.equal(first.messages, 1);
@@ -181,7 +181,7 @@ describe("block mode and context- vs session-level settings", () => {
     assert.ok(first.payload.length < big.length);
     await assert.rejects(s.request({ method: "PUT", path: "big", payload: big }), (e) => e instanceof CoapClientError && e.code === "bad-request");
     // A session-level block mode overrides the context's.
-    const joined = await newClientSession(raw, { ...udpTarget(), blockMode: COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY });
+    const joined = await newClientSession(raw, { ...udpTarget(), blockMode: COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY }).connected();
     assert.deepEqual((await joined.request({ path: "big" })).payload, big);
     await raw.free();
   });
@@ -196,12 +196,12 @@ describe("block mode and context- vs session-level settings", () => {
       const c = new CoapContext();
       c.setBlockMode(COAP_BLOCK_USE_LIBCOAP);
       c.setTransmission({ ackTimeoutMs: 60, ackRandomFactor: 1, maxRetransmit: 1 });
-      const ctxLevel = await newClientSession(c, { server: { address: "127.0.0.1", port }, proto: "udp" });
+      const ctxLevel = await newClientSession(c, { server: { address: "127.0.0.1", port }, proto: "udp" }).connected();
       await assert.rejects(ctxLevel.request({ path: "x" }), (e) => e instanceof CoapClientError && e.code === "timeout");
       await sleep(30);
       assert.equal(received, 2, "1 transmission + MAX_RETRANSMIT 1");
       received = 0;
-      const own = await newClientSession(c, { server: { address: "127.0.0.1", port }, proto: "udp", transmission: { maxRetransmit: 3 } });
+      const own = await newClientSession(c, { server: { address: "127.0.0.1", port }, proto: "udp", transmission: { maxRetransmit: 3 } }).connected();
       await assert.rejects(own.request({ path: "x" }), (e) => e instanceof CoapClientError && e.code === "timeout");
       await sleep(30);
       assert.equal(received, 4, "the session's MAX_RETRANSMIT 3, the context's ACK_TIMEOUT");

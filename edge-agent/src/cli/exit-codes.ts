@@ -8,7 +8,8 @@
  *   4  the server answered 4.xx
  *   5  the server answered 5.xx
  *   6  the DTLS handshake of a coaps:// request failed (an alert either way, e.g. a wrong key or
- *      an unknown identity, or no handshake within -B seconds)
+ *      an unknown identity, or no handshake within -B seconds), or the TLS handshake of a
+ *      coaps+tcp:// / coaps+ws:// one
  */
 export const ExitCode = {
   Ok: 0,

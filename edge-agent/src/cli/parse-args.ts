@@ -61,10 +61,10 @@ export function parsePort(text: string, flag = "-p"): number {
   return Number(text);
 }
 
-/** `-B seconds`: positive number. */
-export function parseSeconds(text: string): number {
+/** `-B seconds` (or `-s`, named in the message): positive number. */
+export function parseSeconds(text: string, flag = "-B"): number {
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`-B expects seconds > 0, got "${text}"`);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} expects seconds > 0, got "${text}"`);
   return n;
 }
 

@@ -1,7 +1,9 @@
 /**
  * `coaps-edge get|post|put|delete|fetch|patch|ipatch URI` and `coaps-edge request -m METHOD URI`:
  * one request with coap-client's flags, the body on stdout (or -o FILE), the exit code from
- * the response class (exit-codes.ts).
+ * the response class (exit-codes.ts). `-s SECONDS` observes instead (RFC 7641, runObserve);
+ * `-a ADDR` / `-p PORT` bind the local side, as coap-client's (its `-t` is the Content-Format,
+ * `-A` Accept: issue 6's "-A content format, -a accept" would break coap-client scripts).
  *
  * coaps:// with coap-client's PSK flags: `-u IDENTITY -k KEY` (text key, both required
  * together), `-h FILE` (lines `hint,user,key`: the server's identity hint picks the
@@ -14,19 +16,21 @@
  * given together. A failed DTLS handshake exits 6; `-v 5` and up print the negotiated suite.
  *
  * RFC 8323 (transportLayerFactory): `coap+tcp://`, `coap+ws://`, and `coaps+tcp://` /
- * `coaps+ws://` over node:tls with the same -u/-k and -c/-j/-C/-R/-n flags (a -h hint file is
- * DTLS only: node's TLS client cannot choose the PSK by the server's hint here). Unix-domain
+ * `coaps+ws://` over node:tls with the same -u/-k, -h and -c/-j/-C/-R/-n flags (node:tls hands
+ * the server's identity hint to the PSK callback, so -h lines choose there too). Unix-domain
  * sockets as libcoap writes them: the percent-encoded path as host, `coap+tcp://%2Ftmp%2Fa.sock/hello`
  * (stream), `coap://%2Ftmp%2Fa.sock/hello` (datagram, needs the unix-dgram module).
  */
 import { readFile, writeFile } from "node:fs/promises";
+import { isIP } from "node:net";
 import { Command } from "commander";
 import { codeName, contentFormatName, optionName, type CoapOption } from "@coaps-edge/shared";
-import { CoapClient, type CoapClientResponse } from "../client/client.js";
+import { CoapClient, type CoapClientRequest, type CoapClientResponse } from "../client/client.js";
+import type { CoapNotification } from "../client/observe.js";
 import { CoapClientError } from "../client/errors.js";
 import { transportLayerFactory, type TransportClientOptions } from "../coap/stream/client-factory.js";
 import { DtlsError, type SessionInfo } from "../dtls/index.js";
-import { dtlsEndpointFactory, type DtlsConnectorOptions } from "../dtls-connector.js";
+import { dtlsEndpointFactory, pskHintChooser, type DtlsConnectorOptions } from "../dtls-connector.js";
 import { PkiError, loadCredentials, loadTrustStore, type CertificateInput } from "../pki/index.js";
 import { ExitCode } from "./exit-codes.js";
 import { createLogger, levelFromVerbosity } from "./logger.js";
@@ -35,6 +39,7 @@ import {
   parseBlockArg,
   parseContentFormatArg,
   parseOptionArg,
+  parsePort,
   parsePskFile,
   parseSeconds,
   parseTokenArg,
@@ -61,6 +66,11 @@ interface RequestFlags {
   verbose?: string;
   token?: string;
   option?: string[];
+  /** -s: observe for this many seconds (RFC 7641). */
+  observe?: string;
+  /** -a / -p: the local address and port to send from (coap-client's). */
+  localAddress?: string;
+  localPort?: string;
   /** DTLS (coap-client's flags). */
   user?: string;
   key?: string;
@@ -85,6 +95,9 @@ export function withRequestFlags(cmd: Command, method: boolean): Command {
     .option("-b, --block <[num,]size>", "block size 16..1024 for Block1/Block2, optional first Block2 number")
     .option("-N, --non", "send NON instead of CON")
     .option("-B, --wait <seconds>", "give up after this many seconds", "90")
+    .option("-a, --local-address <addr>", "local address to send from (coap-client -a)")
+    .option("-p, --local-port <port>", "local port to send from (coap-client -p)")
+    .option("-s, --observe <seconds>", "observe the resource (RFC 7641) for this many seconds, printing every notification; deregisters at the end")
     .option("-o, --output <file>", "write the response body to a file instead of stdout")
     .option("--json", "print the whole response (code, options, content format, payload) as one JSON object")
     .option("-v, --verbose <level>", "verbosity 0..9 (libcoap levels; 5+ prints the response header to stderr)")
@@ -162,6 +175,8 @@ export async function runRequest(method: string, uri: string, flags: RequestFlag
   let verbosity = 4;
   const options: CoapOption[] = [];
   let waitSeconds: number;
+  let observeSeconds: number | undefined;
+  let local: { address?: string; port?: number } | undefined;
   let dtls: Awaited<ReturnType<typeof dtlsFlags>> | undefined;
   try {
     if (flags.payload !== undefined && flags.file !== undefined) throw new UsageError("-e and -f are exclusive");
@@ -174,8 +189,15 @@ export async function runRequest(method: string, uri: string, flags: RequestFlag
     if (flags.verbose !== undefined) verbosity = parseVerbosity(flags.verbose);
     for (const o of flags.option ?? []) options.push(parseOptionArg(o));
     waitSeconds = parseSeconds(flags.wait ?? "90");
+    if (flags.observe !== undefined) observeSeconds = parseSeconds(flags.observe, "-s");
+    if (flags.localAddress !== undefined || flags.localPort !== undefined) {
+      if (flags.localAddress !== undefined && isIP(flags.localAddress) === 0) throw new UsageError(`-a expects an IP address, got "${flags.localAddress}"`);
+      local = {
+        ...(flags.localAddress !== undefined ? { address: flags.localAddress } : {}),
+        ...(flags.localPort !== undefined ? { port: parsePort(flags.localPort, "-p") } : {}),
+      };
+    }
     if (/^coaps(?:\+tcp|\+ws)?:\/\//i.test(uri)) dtls = await dtlsFlags(flags);
-    if (dtls?.pskHints && !/^coaps:\/\//i.test(uri)) throw new UsageError("-h (PSK hint file) is for coaps:// only; give -u and -k for coaps+tcp/coaps+ws");
   } catch (e) {
     io.stderr.write(`coaps-edge: ${(e as Error).message}\n`);
     return ExitCode.Usage;
@@ -184,12 +206,14 @@ export async function runRequest(method: string, uri: string, flags: RequestFlag
   const log = createLogger(levelFromVerbosity(verbosity));
   // coaps://: a DTLS client session per target, the handshake bounded by -B like the request.
   if (dtls?.unverified) io.stderr.write("coaps-edge: warning: the server's certificate is not verified (give -C CAFILE or -R ROOTS)\n");
+  // -a/-p bind coap:// sockets too: the DTLS connector's factory serves plain targets as well.
   const endpointFactory =
-    dtls &&
+    (dtls || local) &&
     dtlsEndpointFactory({
-      ...(dtls.psk ? { psk: dtls.psk } : {}),
-      ...(dtls.pskHints ? { pskHints: dtls.pskHints } : {}),
-      dtls: { handshakeTimeoutMs: waitSeconds * 1000, ...(dtls.pki ? { pki: dtls.pki } : {}) },
+      ...(local ? { local } : {}),
+      ...(dtls?.psk ? { psk: dtls.psk } : {}),
+      ...(dtls?.pskHints ? { pskHints: dtls.pskHints } : {}),
+      dtls: { handshakeTimeoutMs: waitSeconds * 1000, ...(dtls?.pki ? { pki: dtls.pki } : {}) },
       verifyHost: true,
       onConnected: (c) => {
         const info = c.sessionInfo();
@@ -198,29 +222,26 @@ export async function runRequest(method: string, uri: string, flags: RequestFlag
         if (verbosity >= 5) io.stderr.write(`${describeSession(info)}\n`);
       },
     });
-  const layerFactory = transportLayerFactory({ connectTimeoutMs: waitSeconds * 1000, ...(dtls ? { tls: tlsFlags(dtls) } : {}) });
+  const layerFactory = transportLayerFactory({ connectTimeoutMs: waitSeconds * 1000, ...(local ? { local } : {}), ...(dtls ? { tls: tlsFlags(dtls) } : {}) });
   const client = new CoapClient(endpointFactory ? { endpointFactory, layerFactory } : { layerFactory });
+  const request = {
+    method,
+    uri,
+    payload,
+    contentFormat,
+    accept,
+    options,
+    confirmable: !flags.non,
+    token,
+    blockSize: block?.size,
+    block2Start: block?.num,
+    timeoutMs: waitSeconds * 1000,
+  };
   try {
-    const res = await client.request({
-      method,
-      uri,
-      payload,
-      contentFormat,
-      accept,
-      options,
-      confirmable: !flags.non,
-      token,
-      blockSize: block?.size,
-      block2Start: block?.num,
-      timeoutMs: waitSeconds * 1000,
-    });
+    if (observeSeconds !== undefined) return await runObserve(client, request, observeSeconds, flags, verbosity, io);
+    const res = await client.request(request);
     log.debug({ code: res.codeText, bytes: res.payload.length, messages: res.messages }, "response");
-    if (verbosity >= 5) {
-      const name = codeName(res.code) ?? "";
-      const opts = res.options.map((o) => `${optionName(o.number)}:${o.value.length}B`).join(" ");
-      const ct = res.contentFormat === undefined ? "" : ` ct=${contentFormatName(res.contentFormat) ?? res.contentFormat}`;
-      io.stderr.write(`${res.codeText} ${name}${ct} ${opts}\n`);
-    }
+    if (verbosity >= 5) io.stderr.write(`${describeResponse(res)}\n`);
     const cls = res.code >> 5;
     if (flags.json) {
       // Machine-readable: one JSON object on stdout whatever the class; the exit code still says it.
@@ -244,6 +265,8 @@ export async function runRequest(method: string, uri: string, flags: RequestFlag
     if (e instanceof CoapClientError) {
       io.stderr.write(`coaps-edge: ${e.message}\n`);
       if (e.code === "timeout") return ExitCode.Timeout;
+      // coaps+tcp / coaps+ws: a TLS alert (wrong PSK, refused certificate) is a failed handshake too.
+      if (e.code === "connect-failed" && isTlsFailure(e.cause)) return ExitCode.HandshakeFailed;
       if (e.code === "bad-uri" || e.code === "bad-request" || e.code === "unsupported-scheme") return ExitCode.Usage;
       return ExitCode.Failure;
     }
@@ -254,11 +277,65 @@ export async function runRequest(method: string, uri: string, flags: RequestFlag
   }
 }
 
+/** An OpenSSL error of node:tls (an alert, a refused certificate): not a refused TCP connect. */
+function isTlsFailure(e: unknown): boolean {
+  const err = e as { code?: unknown; library?: unknown } | undefined;
+  return (typeof err?.code === "string" && err.code.startsWith("ERR_SSL_")) || err?.library === "SSL routines";
+}
+
+/** `-v 5`: code, name, content format and option sizes of a response. */
+function describeResponse(res: CoapClientResponse): string {
+  const name = codeName(res.code) ?? "";
+  const opts = res.options.map((o) => `${optionName(o.number)}:${o.value.length}B`).join(" ");
+  const ct = res.contentFormat === undefined ? "" : ` ct=${contentFormatName(res.contentFormat) ?? res.contentFormat}`;
+  return `${res.codeText} ${name}${ct} ${opts}`;
+}
+
+/** The exit code of a response's class. */
+function exitFor(code: number): number {
+  const cls = code >> 5;
+  return cls === 2 ? ExitCode.Ok : cls === 4 ? ExitCode.ClientError : ExitCode.ServerError;
+}
+
+/**
+ * `-s SECONDS` (coap-client -s): registers, prints the registration response and every
+ * notification as it comes (the body and a newline; with --json one object per line, with its
+ * `observe` number), and after SECONDS deregisters (GET with Observe=1, RFC 7641 §3.6). The
+ * exit code is that of the last response. A server that does not register us ends it early.
+ */
+async function runObserve(client: CoapClient, request: CoapClientRequest, seconds: number, flags: RequestFlags, verbosity: number, io: CliIo): Promise<number> {
+  let last: CoapNotification | undefined;
+  const print = (n: CoapNotification): void => {
+    last = n;
+    if (verbosity >= 5) io.stderr.write(`${describeResponse(n)} observe=${n.observe ?? "-"}\n`);
+    if (flags.json) {
+      io.stdout.write(`${JSON.stringify({ ...responseJson(n), observe: n.observe ?? null })}\n`);
+    } else if ((n.code >> 5) === 2) {
+      io.stdout.write(Buffer.concat([n.payload, Buffer.from("\n")]));
+    } else {
+      const diagnostic = n.payload.length ? ` ${Buffer.from(n.payload).toString("utf8")}` : "";
+      io.stderr.write(`${n.codeText} ${codeName(n.code) ?? ""}${diagnostic}\n`);
+    }
+  };
+  const observation = await client.observe(request, print);
+  if (observation.active) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([observation.ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, seconds * 1000)))]);
+    clearTimeout(timer);
+    await observation.cancel();
+  }
+  await write(io.stdout, new Uint8Array(0));
+  return last ? exitFor(last.code) : ExitCode.Failure;
+}
+
 /** TLS client credentials (coaps+tcp, coaps+ws) from the DTLS flags: the same PSK and certificate options. */
 function tlsFlags(dtls: DtlsSetup): NonNullable<TransportClientOptions["tls"]> {
   const pki = dtls.pki;
+  const chooser = pskHintChooser(dtls.pskHints, dtls.psk);
+  // -h lines pick by the server's hint (node:tls passes it to the PSK callback); -u/-k otherwise.
+  const psk = dtls.psk || chooser ? { identity: dtls.psk?.identity ?? "", key: dtls.psk?.key ?? new Uint8Array(0), ...(chooser ? { hintCallback: chooser } : {}) } : undefined;
   return {
-    ...(dtls.psk ? { psk: dtls.psk } : {}),
+    ...(psk ? { psk } : {}),
     ...(pki?.credentials ? { certificate: pki.credentials } : {}),
     ...(pki?.trust ? { trust: pki.trust } : {}),
     ...(pki ? { policy: { ...pki.policy, purpose: "server" as const } } : {}),

@@ -23,7 +23,8 @@ import { DEFAULT_TOKEN_LENGTH, transmissionTimes, type TransmissionParameters } 
 import type { DedupLimits } from "../coap/dedup-cache.js";
 import { MessageLayer } from "../coap/message-layer.js";
 import { TokenGenerator } from "../coap/tokens.js";
-import { blockwiseRequest } from "./blockwise-transfer.js";
+import { blockwiseRequest, type TransferPlan } from "./blockwise-transfer.js";
+import { startObservation, type NotificationHandler, type Observation } from "./observe.js";
 import { CoapClientError } from "./errors.js";
 import { Exchanges } from "./exchanges.js";
 import { defaultPort, isIpLiteral, parseCoapUri, type CoapScheme } from "./uri.js";
@@ -155,6 +156,42 @@ export class CoapClient {
 
   /** Sends a request and resolves with the complete response; rejects only with CoapClientError. */
   async request(req: CoapClientRequest): Promise<CoapClientResponse> {
+    const p = await this.#prepare(req);
+    const result = await blockwiseRequest(p.plan, (opts, body) => {
+      const token = req.token ?? this.#tokens.next(p.plan.tokenLength);
+      return this.#exchanges.send(p.layer, p.address, { type: p.type, code: p.plan.method, token, options: opts, payload: body }, p.deadline);
+    });
+    return transferResponse(result);
+  }
+
+  /**
+   * Observes a resource (RFC 7641): registers with GET + Observe=0 and calls `onNotification`
+   * with the registration response and then with every newer notification (whole bodies:
+   * Block2 notifications are completed first). Resolves with the Observation once the
+   * registration response is in — check `active` (false: the server did not register us) and
+   * call `cancel()` to deregister. `timeoutMs` bounds the registration, not the observation.
+   */
+  async observe(req: CoapClientRequest, onNotification: NotificationHandler): Promise<Observation> {
+    const p = await this.#prepare({ ...req, method: req.method ?? "GET" });
+    const tokenLength = p.plan.tokenLength;
+    return startObservation(
+      {
+        exchanges: this.#exchanges,
+        layer: p.layer,
+        peer: p.address,
+        clock: this.clock,
+        type: p.type,
+        token: req.token ?? this.#tokens.next(Math.max(1, tokenLength)),
+        newToken: () => this.#tokens.next(Math.max(1, tokenLength)),
+        plan: p.plan,
+        timeoutMs: req.timeoutMs ?? this.#timeoutMs,
+      },
+      onNotification,
+    );
+  }
+
+  /** Target, layer, options and block-wise plan of a request. */
+  async #prepare(req: CoapClientRequest): Promise<{ layer: MessageLayer; address: PeerAddress; type: MessageType; deadline: number; plan: TransferPlan }> {
     if (this.#closed) throw new CoapClientError("closed", "client closed");
     const method = methodCode(req.method);
     const t = this.#target(req);
@@ -180,24 +217,18 @@ export class CoapClient {
     const size = req.blockSize ?? this.#options.blockSize;
     const type = req.confirmable === false ? MessageType.NON : MessageType.CON;
 
-    const result = await blockwiseRequest(
-      {
-        method,
-        options,
-        payload,
-        tokenLength,
-        maxMessageSize: layer.maxMessageSize(address),
-        szx: size === undefined ? DEFAULT_BLOCKWISE.preferredSzx : szxFromSize(size),
-        explicitBlockSize: req.blockSize !== undefined,
-        block2Start: req.block2Start ?? 0,
-        maxBodyBytes: this.#options.maxBodyBytes ?? 16 * 1024 * 1024,
-      },
-      (opts, body) => {
-        const token = req.token ?? this.#tokens.next(tokenLength);
-        return this.#exchanges.send(layer, address, { type, code: method, token, options: opts, payload: body }, deadline);
-      },
-    );
-    return transferResponse(result);
+    const plan: TransferPlan = {
+      method,
+      options,
+      payload,
+      tokenLength,
+      maxMessageSize: layer.maxMessageSize(address),
+      szx: size === undefined ? DEFAULT_BLOCKWISE.preferredSzx : szxFromSize(size),
+      explicitBlockSize: req.blockSize !== undefined,
+      block2Start: req.block2Start ?? 0,
+      maxBodyBytes: this.#options.maxBodyBytes ?? 16 * 1024 * 1024,
+    };
+    return { layer, address, type, deadline, plan };
   }
 
   /** GET `uri`. */
@@ -291,7 +322,7 @@ export class CoapClient {
       layer = await factory(target, onClosed);
     } catch (e) {
       if (e instanceof CoapClientError) throw e;
-      throw new CoapClientError("connect-failed", `cannot connect to ${target.scheme}://${target.host}:${target.port}: ${(e as Error).message}`);
+      throw new CoapClientError("connect-failed", `cannot connect to ${target.scheme}://${target.host}:${target.port}: ${(e as Error).message}`, { cause: e });
     }
     if (!layer) return undefined;
     if (this.#closed) {

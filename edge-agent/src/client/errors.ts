@@ -30,8 +30,9 @@ export class CoapClientError extends Error {
   constructor(
     readonly code: CoapClientErrorCode,
     message: string,
+    options: { cause?: unknown } = {},
   ) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
   }
 }
 

@@ -38,6 +38,14 @@ class Exchange implements TimerEntry {
   ) {}
 }
 
+/** Takes the responses that carry a token after its request's exchange ended (Observe notifications). */
+export interface TokenListener {
+  /** A CON/NON response with the token; the layer ACKs a CON. */
+  onNotification(r: ReceivedResponse): void;
+  /** The client or the layer closed. */
+  onClosed(): void;
+}
+
 export interface ExchangeStats {
   /** Piggybacked responses whose token did not match the request (ignored). */
   tokenMismatches: number;
@@ -48,6 +56,7 @@ export interface ExchangeStats {
 export class Exchanges implements ResponseSink, TransmissionOwner<Exchange> {
   readonly stats: ExchangeStats = { tokenMismatches: 0, separateResponses: 0 };
   readonly #open = new Map<string, Exchange>();
+  readonly #listeners = new Map<string, { readonly layer: MessageLayer; readonly listener: TokenListener }>();
   readonly #timers: TimerQueue<Exchange>;
 
   constructor(clock: Clock) {
@@ -91,8 +100,26 @@ export class Exchanges implements ResponseSink, TransmissionOwner<Exchange> {
     });
   }
 
+  /**
+   * Keeps (peer, token) matched after its request is answered: further responses with the
+   * token go to `listener` (RFC 7641 §3.2 notifications) instead of being rejected with RST.
+   */
+  listen(layer: MessageLayer, peer: PeerAddress, token: Uint8Array, listener: TokenListener): void {
+    this.#listeners.set(tokenKey(peer, token), { layer, listener });
+  }
+
+  /** Stops matching (peer, token): later responses with it are unmatched (a CON one gets RST, §3.6). */
+  unlisten(peer: PeerAddress, token: Uint8Array): void {
+    this.#listeners.delete(tokenKey(peer, token));
+  }
+
   /** Rejects every open exchange of `layer` (or all) with "closed". */
   abortAll(layer?: MessageLayer): void {
+    for (const [key, l] of [...this.#listeners]) {
+      if (layer && l.layer !== layer) continue;
+      this.#listeners.delete(key);
+      l.listener.onClosed();
+    }
     for (const ex of [...this.#open.values()]) {
       if (layer && ex.layer !== layer) continue;
       if (ex.tx) ex.layer.cancel(ex.tx);
@@ -103,8 +130,14 @@ export class Exchanges implements ResponseSink, TransmissionOwner<Exchange> {
 
   // ResponseSink: a separate (CON/NON) response.
   onResponse(message: CoapMessage, peer: PeerAddress, identity: PeerIdentity): boolean {
-    const ex = this.#open.get(tokenKey(peer, message.token));
-    if (!ex) return false;
+    const key = tokenKey(peer, message.token);
+    const ex = this.#open.get(key);
+    if (!ex) {
+      const l = this.#listeners.get(key);
+      if (!l) return false;
+      l.listener.onNotification({ message, peer, identity });
+      return true;
+    }
     // §5.2.2: a response to a CON whose ACK got lost also ends the CON's retransmission.
     if (ex.tx) ex.layer.cancel(ex.tx);
     this.#settle(ex);

@@ -4,3 +4,4 @@ export * from "./uri.js";
 export * from "./exchanges.js";
 export * from "./blockwise-transfer.js";
 export * from "./client.js";
+export * from "./observe.js";

@@ -7,9 +7,11 @@
  *                  resource is created (RFC 8132 §2.2 uses 2.05 for results of FETCH the same way).
  *   PUT  /echo   → 2.04 Changed with the payload and Content-Format back.
  *   GET  /large  → 2.05 a deterministic 16 KiB text body (demoLargeBody), block-wise
+ *   GET  /time   → 2.05 the current UTC time (ISO 8601); observable (RFC 7641): observers get
+ *                  a notification every second (like libcoap coap-server's /time)
  *   GET  /.well-known/core (generated)
  */
-import { ContentFormat, utf8Encode } from "@coaps-edge/shared";
+import { ContentFormat, OptionNumber, utf8Encode } from "@coaps-edge/shared";
 import type { CoapServer } from "./server.js";
 
 export const DEMO_HELLO_TEXT = "Hello from coaps-edge";
@@ -35,7 +37,10 @@ export function demoLargeBody(size = DEMO_LARGE_SIZE): Uint8Array {
   return out;
 }
 
-/** Registers /hello, /echo and /large on `server`. */
+/** How often /time changes (and notifies its observers). */
+export const DEMO_TIME_INTERVAL_MS = 1000;
+
+/** Registers /hello, /echo, /large and the observable /time on `server`. */
 export function registerDemoResources(server: CoapServer): void {
   server.addResource("/hello", {
     title: "Hello",
@@ -56,5 +61,29 @@ export function registerDemoResources(server: CoapServer): void {
     ct: ContentFormat.text,
     sz: large.length,
     get: () => ({ code: "2.05", payload: large, contentFormat: ContentFormat.text }),
+  });
+  // The tick runs only while /time has observers: no timer keeps an idle agent (or a closed
+  // server, whose observers are gone) busy.
+  let ticking = false;
+  const tick = (): void => {
+    if (server.observe.observers("/time").length === 0) {
+      ticking = false;
+      return;
+    }
+    time.notify();
+    server.clock.setTimer(DEMO_TIME_INTERVAL_MS, tick);
+  };
+  const time = server.addResource("/time", {
+    title: "Time",
+    rt: "time",
+    ct: ContentFormat.text,
+    obs: true,
+    get: (req) => {
+      if (!ticking && req.options.some((o) => o.number === OptionNumber.Observe)) {
+        ticking = true;
+        server.clock.setTimer(DEMO_TIME_INTERVAL_MS, tick);
+      }
+      return { code: "2.05", payload: new Date().toISOString(), maxAge: 2 };
+    },
   });
 }

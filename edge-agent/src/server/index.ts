@@ -5,4 +5,5 @@ export * from "./router.js";
 export * from "./well-known.js";
 export * from "./request.js";
 export * from "./server.js";
+export * from "./observe.js";
 export * from "./demo-resources.js";

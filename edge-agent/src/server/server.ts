@@ -13,6 +13,8 @@
  *   6. handler → response; a sync result is piggybacked; an async one that takes longer than
  *      separateResponseDelayMs gets an empty ACK and then a separate CON (§5.2.2)
  *   7. large bodies are sliced with Block2 (coap/block2-slicer.ts)
+ *   Observe (RFC 7641): a GET with Observe on a resource with `obs: true` goes through
+ *   ./observe.ts (register / deregister); `notifyObservers(path)` sends the notifications.
  *
  * Handlers throw `CoapError` for 4.xx/5.xx; any other throw (or rejection) is a 5.00.
  */
@@ -52,6 +54,7 @@ import { IncomingRequest } from "./request.js";
 import { Router, splitPath } from "./router.js";
 import type { CoapResponse, Handler, MethodName, ResourceDefinition, ServerLogger } from "./types.js";
 import { isWellKnownCore, wellKnownCore } from "./well-known.js";
+import { ObserveRegistry, resourceHandle, type ObserveLimits, type Observer, type ResourceHandle } from "./observe.js";
 
 export interface CoapServerOptions {
   readonly clock?: Clock;
@@ -66,6 +69,8 @@ export interface CoapServerOptions {
   readonly logger?: ServerLogger;
   /** [0, 1) source for message IDs and retransmission jitter (tests). */
   readonly random?: () => number;
+  /** Observer caps and notification types (RFC 7641; server/observe.ts). */
+  readonly observe?: Partial<ObserveLimits>;
 }
 
 export interface CoapServerStats {
@@ -102,6 +107,9 @@ class Pending implements TimerEntry {
     public block1: BlockValue | undefined,
   ) {}
 
+  /** The observer this GET registered (RFC 7641 §4.1); its response gets the Observe option. */
+  observer: Observer | undefined;
+
   /** The Block2 transfer key, built only when a body is actually sliced. */
   get key(): string {
     return (this.#key ??= transferKey(this.inbound.peer, this.path, this.query, this.accept === undefined ? "" : String(this.accept)));
@@ -130,6 +138,8 @@ export class CoapServer implements RequestSink {
   readonly #separateDelay: number;
   #defaultHandler: Handler | undefined;
   #wellKnown: string | undefined;
+  /** Observers of observable resources (RFC 7641). */
+  readonly observe: ObserveRegistry;
 
   constructor(options: CoapServerOptions = {}) {
     this.#options = options;
@@ -139,6 +149,7 @@ export class CoapServer implements RequestSink {
     this.#block2 = new Block2Slicer(this.limits);
     this.#separateDelay = options.separateResponseDelayMs ?? 1000;
     this.#timers = new TimerQueue(this.clock, (p) => this.#onSeparateDelay(p));
+    this.observe = new ObserveRegistry({ clock: this.clock, slicer: this.#block2, render: renderResponse, logger: options.logger }, options.observe);
   }
 
   // ---------------------------------------------------------------- endpoints
@@ -156,6 +167,8 @@ export class CoapServer implements RequestSink {
   /** Serves requests of an existing MessageLayer (e.g. one a CoapClient shares for downlink requests). */
   attachLayer(layer: MessageLayer): void {
     layer.requestSink = this;
+    layer.onUnmatchedReset = (peer, mid) => this.observe.onUnmatchedReset(layer, peer, mid);
+    this.observe.watchSessions(layer);
     this.#layers.set(layer.endpoint, layer);
   }
 
@@ -164,6 +177,7 @@ export class CoapServer implements RequestSink {
     const layer = this.#layers.get(endpoint);
     if (!layer) return false;
     this.#layers.delete(endpoint);
+    this.observe.dropLayer(layer);
     layer.close();
     return true;
   }
@@ -183,6 +197,7 @@ export class CoapServer implements RequestSink {
   close(): void {
     for (const layer of this.#layers.values()) layer.close();
     this.#layers.clear();
+    this.observe.clear();
     this.#timers.clear();
     this.#block1.clear();
     this.#block2.clear();
@@ -191,9 +206,10 @@ export class CoapServer implements RequestSink {
   // ---------------------------------------------------------------- resources
 
   /** Adds a resource at `path` ("/a/b", "/sensors/{id}"); throws Error if the path is taken. */
-  addResource(path: string, resource: ResourceDefinition): void {
+  addResource(path: string, resource: ResourceDefinition): ResourceHandle {
     this.#router.add(path, resource);
     this.#wellKnown = undefined;
+    return resourceHandle(this.observe, path);
   }
 
   /** Removes the resource at `path`; returns whether there was one. */
@@ -206,6 +222,15 @@ export class CoapServer implements RequestSink {
   /** Handles requests for paths without a resource (instead of 4.04); undefined restores 4.04. */
   setDefaultHandler(handler: Handler | undefined): void {
     this.#defaultHandler = handler;
+  }
+
+  /**
+   * The resource at `path` changed (libcoap's coap_resource_notify_observers, Californium's
+   * `changed()`): its observers get a notification. `path` may be a template ("/s/{id}") to
+   * notify every observed path of that resource. Returns the number of observers notified.
+   */
+  notifyObservers(path: string, options: { readonly confirmable?: boolean } = {}): number {
+    return this.observe.notify(path, options);
   }
 
   /** The registered resources by path template. */
@@ -251,6 +276,7 @@ export class CoapServer implements RequestSink {
 
     let handler: Handler | undefined;
     let params: Record<string, string> = {};
+    let observable: string | undefined;
     if (isWellKnownCore(path) && !this.#router.match(path)) {
       if (m.code !== 1) {
         this.stats.methodNotAllowed++;
@@ -263,6 +289,7 @@ export class CoapServer implements RequestSink {
       if (match) {
         handler = match.resource[handlerKey] as Handler | undefined;
         params = match.params;
+        if (match.resource.obs === true && m.code === 1) observable = match.template;
         if (!handler) {
           this.stats.methodNotAllowed++;
           this.#reply(inbound, Code.MethodNotAllowed, [], "");
@@ -327,6 +354,10 @@ export class CoapServer implements RequestSink {
       inbound.identity,
       inbound.layer.scheme,
     );
+    if (observable !== undefined && !(block2 && block2.num > 0)) {
+      const value = getUintOption(m, OptionNumber.Observe);
+      if (value !== undefined) pending.observer = this.observe.onObserveRequest(inbound, request, handler, observable, value);
+    }
     let result: CoapResponse | Promise<CoapResponse>;
     try {
       result = handler(request);
@@ -384,7 +415,8 @@ export class CoapServer implements RequestSink {
     p.done = true;
     this.#timers.remove(p);
     const req = this.#block2Request(p.inbound, p.block2);
-    this.#send(p.inbound, this.#block2.fits(parts, req) && !req.size2 ? parts : this.#block2.slice(p.key, parts, req, this.clock.now()));
+    const out = this.#block2.fits(parts, req) && !req.size2 ? parts : this.#block2.slice(p.key, parts, req, this.clock.now());
+    this.#send(p.inbound, p.observer ? this.observe.onRegistrationResponse(p.observer, out) : out);
   }
 
   #block2Request(inbound: InboundRequest, block: BlockValue | undefined) {
@@ -420,9 +452,20 @@ function isPromiseLike<T>(v: T | Promise<T>): v is Promise<T> {
   return typeof (v as { then?: unknown }).then === "function";
 }
 
+/** "2.05" → 69, remembered: handlers return the same few code strings on every request. */
+const PARSED_CODES = new Map<string, number>();
+function parsedCode(text: string): number {
+  let code = PARSED_CODES.get(text);
+  if (code === undefined) {
+    code = parseCode(text); // throws on a malformed code; only valid ones are remembered
+    if (PARSED_CODES.size < 256) PARSED_CODES.set(text, code);
+  }
+  return code;
+}
+
 /** A handler's CoapResponse as code, options and payload bytes. Throws on an invalid code. */
 export function renderResponse(r: CoapResponse): ResponseParts {
-  const code = typeof r.code === "string" ? parseCode(r.code) : r.code;
+  const code = typeof r.code === "string" ? parsedCode(r.code) : r.code;
   if (!isResponseCode(code)) throw new RangeError(`handler returned a non-response code ${String(r.code)}`);
   const options: CoapOption[] = r.options ? [...r.options] : [];
   const payload = r.payload === undefined ? EMPTY : typeof r.payload === "string" ? utf8Encode(r.payload) : r.payload;

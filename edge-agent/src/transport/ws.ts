@@ -15,7 +15,7 @@ import type { StreamChannel, StreamTransport } from "../coap/stream/channel.js";
 import { DEFAULT_STREAM_MAX_MESSAGE_SIZE } from "../coap/stream/connection.js";
 import type { StreamLayer } from "../coap/stream/stream-layer.js";
 import { clientLayer, familyOf, remoteOf, serveStream, type StreamListener } from "./stream-socket.js";
-import { identify, secureOptions, type TlsConnectOptions, type TlsListenOptions } from "./tls.js";
+import { clientPskCallback, identify, secureOptions, type TlsConnectOptions, type TlsListenOptions } from "./tls.js";
 import { ANONYMOUS, type PeerAddress, type PeerIdentity } from "./types.js";
 
 /** The resource path of the CoAP WebSocket endpoint (RFC 8323 §4.1, §8.3). */
@@ -192,6 +192,7 @@ export async function connectWs(options: WsConnectOptions): Promise<StreamLayer>
     perMessageDeflate: false,
     maxPayload: options.connection?.maxMessageSize ?? DEFAULT_STREAM_MAX_MESSAGE_SIZE,
     handshakeTimeout: options.connectTimeoutMs ?? 10_000,
+    ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
     ...(options.host ? { headers: { host: options.host.includes(":") ? `[${options.host}]:${a.port}` : `${options.host}:${a.port}` } } : {}),
     ...(secure
       ? {
@@ -199,7 +200,7 @@ export async function connectWs(options: WsConnectOptions): Promise<StreamLayer>
           ALPNProtocols: ["http/1.1"],
           rejectUnauthorized: false,
           ...(options.sni ?? (options.host && !/^[\d.:]+$/.test(options.host) ? options.host : undefined) ? { servername: options.sni ?? options.host } : {}),
-          ...(psk ? { pskCallback: () => ({ identity: psk.identity, psk: Buffer.from(psk.key) }) } : {}),
+          ...(psk ? { pskCallback: clientPskCallback(psk) } : {}),
         }
       : {}),
   });

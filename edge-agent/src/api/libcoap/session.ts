@@ -12,9 +12,12 @@
  *   tls    IP + port (0: 5684)   RFC 8323 over node:tls                     …Psk / …Pki
  *   ws/wss IP + port (80 / 443)  RFC 8323 §4 over `ws`                      newClientSession / …Pki
  *
- * Unlike libcoap (which returns the session at once and connects lazily), the promise resolves
- * once the session can carry requests (handshake / CSM done), and rejects with a
- * CoapSessionError instead of returning NULL.
+ * As in libcoap, newClientSession* return the session at once and the connection (DNS, bind,
+ * DTLS handshake / TCP connect + CSM) runs in the background: requests made meanwhile wait
+ * and go out once it is up; if it fails, they — and later ones — fail with the
+ * CoapSessionError (`handshake-failed`, `connect-failed`, `bind-failed`, `bad-address`), and
+ * `connected()` rejects with it. What libcoap refuses at once (NULL) throws at once here:
+ * a freed context, an unsupported protocol, inconsistent addresses, bad credentials, a bad MTU.
  *
  * MTU (coap_session_set_mtu, default 1152) is the largest datagram payload: the max PDU is the
  * MTU over UDP, the MTU minus the DTLS record overhead (29 bytes with CCM_8), and the MTU minus
@@ -39,6 +42,7 @@ import { blockwiseRequest } from "../../client/blockwise-transfer.js";
 import type { CoapClientResponse } from "../../client/client.js";
 import { CoapClientError } from "../../client/errors.js";
 import { Exchanges } from "../../client/exchanges.js";
+import { startObservation, type NotificationHandler, type Observation } from "../../client/observe.js";
 import { checkTokenLength, methodCode, payloadBytes, requestOptions, transferResponse } from "../../client/request-parts.js";
 import { DtlsClient, type DtlsClientOptions } from "../../dtls/client.js";
 import type { SessionInfo } from "../../dtls/connection.js";
@@ -99,19 +103,21 @@ type Credentials =
  * coap_new_client_session: a session without credentials of its own. DTLS/TLS use the
  * context's PSK, else its PKI; with neither, DTLS is ANONYMOUS (ECDHE, no client certificate,
  * the server NOT verified — encrypted, not authenticated) and TLS fails "bad-credentials".
+ * Returns at once, "connecting" (see the module header); throws CoapSessionError where
+ * libcoap returns NULL.
  */
-export function newClientSession(ctx: CoapContext, setup: CoapSessionSetup): Promise<CoapSession> {
+export function newClientSession(ctx: CoapContext, setup: CoapSessionSetup): CoapSession {
   const creds: Credentials = ctx.psk ? { kind: "psk", setup: ctx.psk } : ctx.pki ? { kind: "pki", setup: ctx.pki } : { kind: "none" };
   return openSession(ctx, setup, creds);
 }
 
 /** coap_new_client_session_psk2: identity + key, identity-hint callback, client SNI (DTLS or TLS). */
-export function newClientSessionPsk(ctx: CoapContext, setup: CoapSessionSetup, psk: CoapDtlsCpsk): Promise<CoapSession> {
+export function newClientSessionPsk(ctx: CoapContext, setup: CoapSessionSetup, psk: CoapDtlsCpsk): CoapSession {
   return openSession(ctx, setup, { kind: "psk", setup: psk });
 }
 
 /** coap_new_client_session_pki: certificates (PEM files, PEM buffers, DER) and the validation knobs. */
-export function newClientSessionPki(ctx: CoapContext, setup: CoapSessionSetup, pki: CoapDtlsPki): Promise<CoapSession> {
+export function newClientSessionPki(ctx: CoapContext, setup: CoapSessionSetup, pki: CoapDtlsPki): CoapSession {
   return openSession(ctx, setup, { kind: "pki", setup: pki });
 }
 
@@ -149,6 +155,8 @@ class MtuEndpoint implements DatagramEndpoint {
 
 /** What a concrete transport gives the session. */
 interface Transport {
+  /** The server's resolved address. */
+  readonly server: PeerAddress;
   readonly layer: MessageLayer;
   readonly local: PeerAddress;
   readonly dtls?: DtlsClient;
@@ -156,7 +164,8 @@ interface Transport {
   close(): Promise<void>;
 }
 
-async function resolveServer(ctx: CoapContext, setup: CoapSessionSetup): Promise<PeerAddress> {
+/** The server address when it is a literal (or a path); `{ host, port }` when a name must be resolved first. */
+function literalServer(setup: CoapSessionSetup): PeerAddress | { host: string; port: number } {
   const s = setup.server;
   if ("path" in s) {
     if (s.path === "") throw new CoapSessionError("bad-address", "empty AF_UNIX path");
@@ -167,6 +176,10 @@ async function resolveServer(ctx: CoapContext, setup: CoapSessionSetup): Promise
   const host = s.address.startsWith("[") ? s.address.slice(1, -1) : s.address;
   const v = isIP(host.split("%")[0] ?? host);
   if (v !== 0) return { address: host, port, family: v === 6 ? "IPv6" : "IPv4" };
+  return { host, port };
+}
+
+async function resolveName(ctx: CoapContext, host: string, port: number): Promise<PeerAddress> {
   try {
     const r = await (ctx.lookup ?? dnsLookup)(host);
     return { address: r.address, port, family: r.family === 6 ? "IPv6" : "IPv4" };
@@ -207,28 +220,47 @@ function supported(proto: CoapProto, server: PeerAddress): void {
   if (!ok) throw new CoapSessionError("not-supported", `COAP_PROTO_${proto.toUpperCase()}${unix ? " over AF_UNIX" : ""} is not supported in this build`);
 }
 
-async function openSession(ctx: CoapContext, setup: CoapSessionSetup, creds: Credentials): Promise<CoapSession> {
+/** Checks what can be checked at once (libcoap's NULL cases), then connects in the background. */
+function openSession(ctx: CoapContext, setup: CoapSessionSetup, creds: Credentials): CoapSession {
   if (ctx.freed) throw new CoapSessionError("released", "the context was freed");
-  const server = await resolveServer(ctx, setup);
-  supported(setup.proto, server);
-  checkLocal(setup.local, server, setup.proto);
+  const target = literalServer(setup);
+  const known = "family" in target ? target : undefined;
+  if (known) {
+    supported(setup.proto, known);
+    checkLocal(setup.local, known, setup.proto);
+  } else supported(setup.proto, { address: (target as { host: string }).host, port: target.port, family: "IPv4" });
   if (creds.kind !== "none" && (setup.proto === "udp" || setup.proto === "tcp" || setup.proto === "ws")) {
     // libcoap ignores credentials for unencrypted protocols; so do we.
     creds = { kind: "none" };
   }
   const mtu = setup.mtu ?? COAP_DEFAULT_MTU;
   if (!(mtu >= 64 && mtu <= 65535)) throw new CoapSessionError("bad-address", `MTU ${mtu} is not 64..65535`);
+  // Credentials load now: files that do not load are a NULL session in libcoap too.
+  const security: Security =
+    setup.proto === "dtls" ? { dtls: dtlsOptions(ctx, creds) } : setup.proto === "tls" || setup.proto === "wss" ? { tls: tlsOptions(ctx, creds, setup.proto) } : {};
   const transmission = { ...ctx.transmission, ...setup.transmission };
-  const session = new CoapSession(ctx, setup.proto, server, mtu, setup.blockMode ?? ctx.blockMode, transmission);
-  const transport = await connect(ctx, setup, server, creds, session, transmission);
-  session.attach(transport);
-  try {
-    ctx.addSession(session);
-  } catch (e) {
-    await session.close();
-    throw e;
-  }
+  const provisional: PeerAddress = known ?? { address: (target as { host: string }).host, port: target.port, family: "IPv4" };
+  const session = new CoapSession(ctx, setup.proto, provisional, mtu, setup.blockMode ?? ctx.blockMode, transmission);
+  ctx.addSession(session);
+  session.connecting(
+    (async () => {
+      let server = known;
+      if (!server) {
+        const t = target as { host: string; port: number };
+        server = await resolveName(ctx, t.host, t.port);
+        supported(setup.proto, server);
+        checkLocal(setup.local, server, setup.proto);
+      }
+      return connect(ctx, setup, server, security, session, transmission);
+    })(),
+  );
   return session;
+}
+
+/** The DTLS or TLS options of a session, computed (and checked) when it is created. */
+interface Security {
+  readonly dtls?: DtlsClientOptions;
+  readonly tls?: Pick<TlsConnectOptions, "psk" | "certificate" | "trust" | "policy" | "sni">;
 }
 
 async function bindUdp(local: CoapAddress | undefined, server: PeerAddress): Promise<DatagramEndpoint> {
@@ -245,7 +277,7 @@ async function connect(
   ctx: CoapContext,
   setup: CoapSessionSetup,
   server: PeerAddress,
-  creds: Credentials,
+  security: Security,
   session: CoapSession,
   transmission: Partial<TransmissionParameters>,
 ): Promise<Transport> {
@@ -255,10 +287,10 @@ async function connect(
   switch (setup.proto) {
     case "udp": {
       const ep = new MtuEndpoint(await bindUdp(setup.local, server), () => session.mtu);
-      return { layer: new MessageLayer(ep, { clock, transmission }), local: ep.local, close: () => ep.close() };
+      return { server, layer: new MessageLayer(ep, { clock, transmission }), local: ep.local, close: () => ep.close() };
     }
     case "dtls": {
-      const options = dtlsOptions(ctx, creds);
+      const options = security.dtls ?? {};
       const udp = new MtuEndpoint(await bindUdp(setup.local, server), () => session.mtu);
       let dtls: DtlsClient;
       try {
@@ -269,7 +301,7 @@ async function connect(
         throw new CoapSessionError("bad-credentials", (e as Error).message, { cause: e });
       }
       dtls.onClose = () => session.transportClosed();
-      return { layer: new MessageLayer(dtls, { clock, transmission }), local: dtls.local, dtls, close: () => dtls.close() };
+      return { server, layer: new MessageLayer(dtls, { clock, transmission }), local: dtls.local, dtls, close: () => dtls.close() };
     }
     default: {
       const common = {
@@ -279,7 +311,7 @@ async function connect(
         connectTimeoutMs: ctx.connectTimeoutMs,
         onClosed: () => session.transportClosed(),
       };
-      const tlsCreds = setup.proto === "tls" || setup.proto === "wss" ? tlsOptions(ctx, creds, setup.proto) : {};
+      const tlsCreds = security.tls ?? {};
       try {
         const layer =
           setup.proto === "tcp"
@@ -289,7 +321,7 @@ async function connect(
             : setup.proto === "tls"
               ? await connectTls({ ...common, ...tlsCreds, ...(host !== undefined ? { host } : {}) })
               : await connectWs({ ...common, ...tlsCreds, ...(host !== undefined ? { host } : {}), secure: setup.proto === "wss" });
-        return { layer, local: layer.endpoint.local, close: () => layer.endpoint.close() };
+        return { server, layer, local: layer.endpoint.local, close: () => layer.endpoint.close() };
       } catch (e) {
         if (e instanceof CoapSessionError) throw e;
         throw new CoapSessionError("connect-failed", `cannot connect COAP_PROTO_${setup.proto.toUpperCase()} to ${server.address}:${server.port}: ${(e as Error).message}`, { cause: e });
@@ -316,8 +348,9 @@ function dtlsOptions(ctx: CoapContext, creds: Credentials): DtlsClientOptions {
 function tlsOptions(ctx: CoapContext, creds: Credentials, proto: CoapProto): Pick<TlsConnectOptions, "psk" | "certificate" | "trust" | "policy" | "sni"> {
   switch (creds.kind) {
     case "psk": {
+      // validate_ih_call_back is consulted over TLS/WSS as over DTLS (node:tls hands the hint to pskCallback).
       const o = cpskOptions(creds.setup);
-      return { psk: o.psk, ...(o.sni !== undefined ? { sni: o.sni } : {}) };
+      return { psk: { ...o.psk, ...(o.pskHintCallback ? { hintCallback: o.pskHintCallback } : {}) }, ...(o.sni !== undefined ? { sni: o.sni } : {}) };
     }
     case "pki": {
       const { pki, sni } = pkiOptions(creds.setup, ctx.rootCas);
@@ -340,6 +373,9 @@ const TCP0 = 12;
 const TCP8 = 268;
 const TCP16 = 65804;
 
+/** Where a session is in its life. */
+export type CoapSessionState = "connecting" | "established" | "failed" | "closed" | "released";
+
 /**
  * A client session (coap_session_t). Created with a reference count of 1; `reference()` adds
  * one, `release()` drops one and at 0 closes the session (close_notify for DTLS/TLS, Release
@@ -351,28 +387,69 @@ export class CoapSession {
   #transport: Transport | undefined;
   #refs = 1;
   #mtu: number;
-  #state: "connecting" | "established" | "closed" | "released" = "connecting";
+  #state: CoapSessionState = "connecting";
   #closing: Promise<void> | undefined;
+  /** Settles when the background connect is done: resolves once established, rejects with its CoapSessionError. */
+  #ready: Promise<void> | undefined;
+  #failure: CoapSessionError | undefined;
+  readonly #server: PeerAddress;
 
   /** @internal use newClientSession*. */
   constructor(
     readonly context: CoapContext,
     readonly proto: CoapProto,
-    /** The server's transport address (default port filled in). */
-    readonly server: PeerAddress,
+    server: PeerAddress,
     mtu: number,
     readonly blockMode: number,
     readonly transmission: Partial<TransmissionParameters>,
   ) {
+    this.#server = server;
     this.#mtu = mtu;
     this.#exchanges = new Exchanges(context.clock);
   }
 
-  /** @internal */
-  attach(transport: Transport): void {
-    this.#transport = transport;
-    transport.layer.responseSink = this.#exchanges;
-    this.#state = "established";
+  /** The server's transport address (default port filled in; a host name is resolved once connected). */
+  get server(): PeerAddress {
+    return this.#transport?.server ?? this.#server;
+  }
+
+  /** @internal The background connect of newClientSession*. */
+  connecting(transport: Promise<Transport>): void {
+    this.#ready = transport.then(
+      async (t) => {
+        if (this.#state === "released") {
+          // Released while connecting: the transport goes at once.
+          t.layer.close();
+          await t.close();
+          throw new CoapSessionError("released", "the session was released");
+        }
+        this.#transport = t;
+        t.layer.responseSink = this.#exchanges;
+        this.#state = "established";
+      },
+      (e: unknown) => {
+        const err = e instanceof CoapSessionError ? e : new CoapSessionError("connect-failed", (e as Error).message, { cause: e });
+        if (this.#state === "connecting") {
+          this.#state = "failed";
+          this.#failure = err;
+          this.context.removeSession(this);
+        }
+        throw err;
+      },
+    );
+    this.#ready.catch(() => {}); // observed through connected() and request(); never unhandled
+  }
+
+  /**
+   * Resolves with the session once it can carry requests (handshake / connect done); rejects
+   * with the CoapSessionError that failed it (libcoap reports this through the event handler:
+   * COAP_EVENT_DTLS_CONNECTED / COAP_EVENT_DTLS_ERROR, COAP_EVENT_TCP_FAILED …).
+   */
+  async connected(): Promise<this> {
+    if (this.#failure) throw this.#failure;
+    await this.#ready;
+    if (this.#state === "released") throw new CoapSessionError("released", "the session was released");
+    return this;
   }
 
   /** @internal The transport went away (peer close_notify, connection closed). */
@@ -383,8 +460,8 @@ export class CoapSession {
     if (t) this.#exchanges.abortAll(t.layer);
   }
 
-  /** "established", "closed" (the peer ended it), or "released". */
-  get state(): "connecting" | "established" | "closed" | "released" {
+  /** "connecting" (handshake in the background), "established", "failed" (the connect failed), "closed" (the peer ended it), or "released". */
+  get state(): CoapSessionState {
     return this.#state;
   }
 
@@ -430,7 +507,10 @@ export class CoapSession {
     const t = this.#transport;
     this.#exchanges.abortAll();
     this.#closing = (async () => {
-      if (!t) return;
+      if (!t) {
+        await this.#ready?.catch(() => {}); // a connect in progress closes its transport when done
+        return;
+      }
       t.layer.close();
       await t.close();
     })();
@@ -473,7 +553,52 @@ export class CoapSession {
    * back as it is. Rejects with CoapSessionError "released" after release, CoapClientError
    * otherwise ("timeout", "reset", "closed", "bad-request").
    */
+  /**
+   * Observes a resource (RFC 7641; in libcoap a GET with the Observe option whose response
+   * handler keeps receiving the notifications): `onNotification` gets the registration response
+   * and every newer notification with its whole body (Block2 completed); `cancel()` on the
+   * returned Observation deregisters. Waits for the connect like `request()`.
+   */
+  async observe(req: CoapSessionRequest, onNotification: NotificationHandler): Promise<Observation> {
+    if (this.#state === "connecting") await this.#ready;
+    if (this.#failure) throw this.#failure;
+    const t = this.#transport;
+    if (this.#state === "released" || !t) throw new CoapSessionError("released", "the session was released");
+    if (this.#state === "closed") throw new CoapClientError("closed", "the session was closed by the peer");
+    const path = req.path === undefined ? [] : typeof req.path === "string" ? req.path.split("/").filter((s) => s !== "") : req.path;
+    const query = req.query === undefined ? [] : typeof req.query === "string" ? req.query.replace(/^\?/, "").split("&").filter((q) => q !== "") : req.query;
+    const tokenLength = Math.max(1, req.token?.length ?? DEFAULT_TOKEN_LENGTH);
+    checkTokenLength(tokenLength);
+    return startObservation(
+      {
+        exchanges: this.#exchanges,
+        layer: t.layer,
+        peer: this.server,
+        clock: this.context.clock,
+        type: req.confirmable === false ? MessageType.NON : MessageType.CON,
+        token: req.token ?? this.#tokens.next(tokenLength),
+        newToken: () => this.#tokens.next(tokenLength),
+        plan: {
+          method: methodCode(req.method),
+          options: requestOptions({ uriHost: req.uriHost, path, query, contentFormat: req.contentFormat, accept: req.accept, extra: req.options }),
+          payload: payloadBytes(req.payload),
+          tokenLength,
+          maxMessageSize: this.maxPduSize(),
+          szx: DEFAULT_BLOCKWISE.preferredSzx,
+          explicitBlockSize: false,
+          block2Start: 0,
+          maxBodyBytes: 16 * 1024 * 1024,
+        },
+        timeoutMs: req.timeoutMs ?? this.context.requestTimeoutMs ?? transmissionTimes(this.transmission).maxTransmitWaitMs,
+      },
+      onNotification,
+    );
+  }
+
   async request(req: CoapSessionRequest): Promise<CoapClientResponse> {
+    // libcoap queues what is sent before the session is up; here the request waits for the connect.
+    if (this.#state === "connecting") await this.#ready;
+    if (this.#failure) throw this.#failure;
     const t = this.#transport;
     if (this.#state === "released" || !t) throw new CoapSessionError("released", "the session was released");
     if (this.#state === "closed") throw new CoapClientError("closed", "the session was closed by the peer");

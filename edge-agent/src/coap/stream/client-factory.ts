@@ -32,13 +32,16 @@ export interface TransportClientOptions {
   readonly clock?: Clock;
   /** RFC 7252 parameters for Unix datagram sessions. */
   readonly transmission?: Partial<TransmissionParameters>;
+  /** Local address and/or port to connect from (coap-client `-a ADDR` / `-p PORT`). */
+  readonly local?: { readonly address?: string; readonly port?: number };
 }
 
 /** A LayerFactory for CoapClient's `layerFactory` option. */
 export function transportLayerFactory(options: TransportClientOptions = {}): LayerFactory {
   return async (target: RequestTarget, onClosed: () => void) => {
-    const common = { address: target.address, connection: options.connection, clock: options.clock, connectTimeoutMs: options.connectTimeoutMs, onClosed };
     const unix = target.address.family === "Unix";
+    const local = unix ? {} : { ...(options.local?.address !== undefined ? { localAddress: options.local.address } : {}), ...(options.local?.port !== undefined ? { localPort: options.local.port } : {}) };
+    const common = { address: target.address, connection: options.connection, clock: options.clock, connectTimeoutMs: options.connectTimeoutMs, onClosed, ...local };
     switch (target.scheme) {
       case "coap+tcp":
         return unix ? connectUnix(common) : connectTcp(common);
