@@ -36,6 +36,9 @@ import { loadGatewayKey } from "../forward/gateway-key.js";
 import type { Agent } from "../agent.js";
 import type { Logger } from "pino";
 import { startHealthReporting } from "../health/from-config.js";
+import { tlsCredentials } from "../stream-listeners.js";
+import type { StreamListener } from "../transport/stream-socket.js";
+import type { TlsListener } from "../transport/tls.js";
 import { ExitCode } from "./exit-codes.js";
 import { createLogger, levelFromVerbosity } from "./logger.js";
 import { UsageError, parsePort, parsePskFile, parseVerbosity } from "./parse-args.js";
@@ -159,7 +162,8 @@ export async function runAgent(flags: AgentFlags, io: CliIo, stop?: Promise<unkn
 
 /**
  * SIGHUP: re-reads the config file and the -i file and applies the credentials to the running
- * agent (DtlsServer.reloadPsk / updatePki, the forwarder's gateway key). A config that does not
+ * agent (DtlsServer.reloadPsk / updatePki, the coaps+tcp listeners' updateCredentials, the
+ * forwarder's gateway key). A config that does not
  * load is logged and changes nothing. Listener addresses and limits need a restart.
  */
 export async function reloadCredentials(flags: AgentFlags, agent: Agent, log: Pick<Logger, "info" | "error">): Promise<boolean> {
@@ -183,6 +187,9 @@ export async function reloadCredentials(flags: AgentFlags, agent: Agent, log: Pi
       ep.updatePki(pki);
       closed += ep.reloadPsk(psk);
     }
+    // coaps+tcp takes the same credentials (stream-listeners.ts); coaps+ws keeps its start-up ones.
+    const tlsCreds = tlsCredentials(config.coaps);
+    for (const l of agent.streams) if (tlsCreds && isTlsListener(l)) closed += l.updateCredentials(tlsCreds);
     const fwd = agent.cloud.forwarder;
     if (config.cloud.keyFile !== undefined && fwd.updateGatewayKey) {
       const key = await loadGatewayKey(config.cloud.keyFile);
@@ -194,6 +201,10 @@ export async function reloadCredentials(flags: AgentFlags, agent: Agent, log: Pi
     log.error({ err: (e as Error).message }, "reload failed: credentials unchanged");
     return false;
   }
+}
+
+function isTlsListener(l: StreamListener): l is TlsListener {
+  return l.transport === "tls" && "updateCredentials" in l;
 }
 
 /** Adds coap-server's DTLS flags to the `agent` command (`-h` is the hint there, so help is `--help` only). */

@@ -4,9 +4,17 @@
  * (pki/ Credentials + TrustStore, validated with pki/validate.ts, i.e. libcoap's policy knobs,
  * not OpenSSL's own verifier). ALPN "coap" is offered and accepted (RFC 8323's TLS ALPN ID).
  *
- * Why node's verifier is off (rejectUnauthorized: false): the same chain rules must hold for
- * DTLS and TLS (check_common_ca, allow_self_signed, depth, CN callback). The price: a peer we
- * refuse after the handshake sees the connection closed, not a certificate alert.
+ * SIGHUP: `updateCredentials` swaps certificate, CAs and PSK table for new handshakes
+ * (server.setSecureContext), as DtlsServer.updatePki / reloadPsk do for DTLS.
+ *
+ * Why our validator decides (pki/validate.ts): the same chain rules must hold for DTLS and TLS
+ * (check_common_ca, allow_self_signed, depth, CN callback). Where the policy accepts nothing
+ * OpenSSL would refuse (no allowSelfSigned, no allowExpiredCerts) the server also sets node's
+ * rejectUnauthorized with our CAs as `ca`: a client that sends no certificate is then refused
+ * inside the handshake with a handshake_failure alert (RFC 5246 §7.4.6, OpenSSL's
+ * SSL_VERIFY_FAIL_IF_NO_PEER_CERT). A chain node or our rules refuse is only found after the
+ * handshake (node's verify callback accepts every chain and checks it afterwards; it has no way
+ * to send unknown_ca), so that client sees the connection closed, not an alert.
  * PSK: node passes pskCallback through to OpenSSL for TLS 1.2 cipher suites; TLS 1.3 is
  * switched off whenever PSK is configured so a PSK-only client (libcoap -k/-u) can connect.
  */
@@ -44,6 +52,20 @@ export interface TlsPskServer {
 export interface TlsPskClient {
   readonly identity: string;
   readonly key: Uint8Array;
+  /**
+   * Chooses the credentials by the server's identity hint (libcoap's validate_ih_call_back, as
+   * the DTLS client's pskHintCallback): undefined aborts the handshake. Not called when the
+   * server sends no hint (then identity/key are used).
+   */
+  readonly hintCallback?: (hint: string) => { readonly identity: string; readonly key: Uint8Array } | undefined;
+}
+
+/** node:tls's client pskCallback for `psk` (also used by WSS): the hint callback first, if any. */
+export function clientPskCallback(psk: TlsPskClient): (hint: string | null) => tls.PSKCallbackNegotation | null {
+  return (hint) => {
+    const chosen = hint !== null && psk.hintCallback ? psk.hintCallback(hint) : psk;
+    return chosen && chosen.key.length > 0 ? { identity: chosen.identity, psk: Buffer.from(chosen.key) } : null;
+  };
 }
 
 /** Certificate credentials and peer verification, shared by both roles. */
@@ -109,20 +131,59 @@ export function identify(socket: tls.TLSSocket, o: TlsPkiOptions, pskIdentity: s
   return { kind: "x509", identity: r.cn, certificateSha256: r.sha256, certificateDer: leaf };
 }
 
+/** The credentials a TLS listener can swap while running (SIGHUP). */
+export type TlsCredentials = Pick<TlsListenOptions, "psk" | "certificate" | "trust" | "policy">;
+
+/** A coaps+tcp listener whose credentials can be replaced for new handshakes. */
+export interface TlsListener extends StreamListener {
+  /**
+   * New handshakes use `next` (certificate, CAs, policy, PSK table); established connections keep
+   * theirs, except those of a PSK identity that `next` no longer has, or has with another key:
+   * they are ended (close_notify), as DtlsServer.reloadPsk does. Returns how many were ended.
+   * Whether PSK and client certificates are on at all is fixed when the listener starts.
+   */
+  updateCredentials(next: TlsCredentials): number;
+}
+
+/**
+ * Whether OpenSSL may check client chains in the handshake (see the module comment): only where
+ * its verdict cannot differ from ours on what it refuses.
+ */
+function handshakeVerify(c: TlsCredentials): c is TlsCredentials & { readonly trust: TrustStore } {
+  return c.trust !== undefined && c.policy?.verifyPeerCert !== false && c.policy?.allowSelfSigned !== true && c.policy?.allowExpiredCerts !== true;
+}
+
+/** The `ca` option for OpenSSL's handshake check: our CAs only (it replaces the system roots). */
+function verifyContext(c: TlsCredentials): { ca?: string[] } {
+  return handshakeVerify(c) ? { ca: c.trust.certificates.map((x) => x.x509.toString()) } : {};
+}
+
+const sniOf = (socket: tls.TLSSocket): string | undefined => (socket as tls.TLSSocket & { servername?: string | false }).servername || undefined;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 /** Listens for CoAP over TLS and serves `server` (port default 5684). Needs PSK or a certificate. */
-export function listenTls(options: TlsListenOptions, server?: CoapServer): Promise<StreamListener> {
+export async function listenTls(options: TlsListenOptions, server?: CoapServer): Promise<TlsListener> {
   if (!options.psk && !options.certificate) throw new TypeError("listenTls needs PSK credentials or a certificate");
   const pskIdentities = new WeakMap<tls.TLSSocket, string>();
-  const psk = options.psk;
+  /** Open connections that authenticated with a PSK identity (a reload may end them). */
+  const pskSockets = new Map<tls.TLSSocket, string>();
+  const withPsk = options.psk !== undefined;
+  let creds: TlsCredentials = options;
+  // Fixed at start (a reload swaps the CAs, not whether OpenSSL checks): see handshakeVerify.
+  const opensslVerifies = handshakeVerify(options);
   const tlsServer = tls.createServer({
-    ...secureOptions(options, psk !== undefined),
+    ...secureOptions(options, withPsk),
+    ...verifyContext(options),
     requestCert: options.trust !== undefined,
-    rejectUnauthorized: false,
-    ...(psk
+    rejectUnauthorized: opensslVerifies,
+    ...(withPsk
       ? {
-          pskIdentityHint: psk.hint,
+          pskIdentityHint: options.psk?.hint,
           pskCallback: (socket: tls.TLSSocket, identity: string) => {
-            const key = psk.lookup(identity, (socket as tls.TLSSocket & { servername?: string | false }).servername || undefined);
+            const key = creds.psk?.lookup(identity, sniOf(socket));
             if (!key) return null;
             pskIdentities.set(socket, identity);
             return Buffer.from(key);
@@ -132,7 +193,7 @@ export function listenTls(options: TlsListenOptions, server?: CoapServer): Promi
   });
   tlsServer.on("tlsClientError", () => {}); // failed handshakes are the client's problem
   const address = options.address ?? "127.0.0.1";
-  return serveStream(
+  const listener = await serveStream(
     tlsServer,
     "tls",
     "coaps",
@@ -143,14 +204,38 @@ export function listenTls(options: TlsListenOptions, server?: CoapServer): Promi
     },
     (socket) => {
       const s = socket as tls.TLSSocket;
-      const id = identify(s, options, pskIdentities.get(s), undefined);
+      const id = identify(s, creds, pskIdentities.get(s), undefined);
       if (typeof id === "string") return undefined;
+      if (id.kind === "psk" && id.identity !== undefined) {
+        pskSockets.set(s, id.identity);
+        s.once("close", () => pskSockets.delete(s));
+      }
       return new SocketChannel(s, "tls", localOf(s), remoteOf(s), id);
     },
     options,
     server,
     "secureConnection",
   );
+  return {
+    ...listener,
+    close: () => listener.close(),
+    updateCredentials(next) {
+      const previous = creds.psk;
+      creds = next;
+      if (next.certificate || withPsk) tlsServer.setSecureContext({ ...secureOptions(next, withPsk), ...(opensslVerifies ? verifyContext(next) : {}) });
+      let ended = 0;
+      for (const [socket, identity] of pskSockets) {
+        const key = next.psk?.lookup(identity, sniOf(socket));
+        const old = previous?.lookup(identity, sniOf(socket));
+        if (key === undefined || (old !== undefined && !sameBytes(old, key))) {
+          pskSockets.delete(socket);
+          socket.end(); // close_notify, then FIN
+          ended++;
+        }
+      }
+      return ended;
+    },
+  };
 }
 
 /** Connects a coaps+tcp client session (PSK or certificates); resolves after the CSM exchange. */
@@ -158,21 +243,29 @@ export async function connectTls(options: TlsConnectOptions & { readonly host?: 
   const host = options.sni ?? options.host;
   const name = host !== undefined && isIP(host) === 0 ? host : undefined;
   const psk = options.psk;
+  const pskCallback = psk ? clientPskCallback(psk) : () => null;
+  let usedIdentity = psk?.identity ?? "";
+  const withIdentity = (r: tls.PSKCallbackNegotation | null): tls.PSKCallbackNegotation | null => {
+    if (r) usedIdentity = r.identity;
+    return r;
+  };
   const socket = await connectSocket(
     () =>
       tls.connect({
         host: options.address.address,
         port: options.address.port,
+        ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+        ...(options.localPort !== undefined ? { localPort: options.localPort } : {}),
         ...(name ? { servername: name } : {}),
         ...secureOptions(options, psk !== undefined),
         rejectUnauthorized: false,
-        ...(psk ? { pskCallback: () => ({ identity: psk.identity, psk: Buffer.from(psk.key) }) } : {}),
+        ...(psk ? { pskCallback: (hint: string | null) => withIdentity(pskCallback(hint)) } : {}),
       }),
     "secureConnect",
     options.connectTimeoutMs,
   );
   // Over PSK the server is who knew the key: name it by the identity we used.
-  const identity = psk ? ({ kind: "psk", identity: psk.identity } as const) : identify(socket, options, undefined, host);
+  const identity = psk ? ({ kind: "psk", identity: usedIdentity } as const) : identify(socket, options, undefined, host);
   if (typeof identity === "string") {
     socket.destroy();
     throw new Error(identity);
