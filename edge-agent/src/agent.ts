@@ -137,6 +137,12 @@ export async function createAgent(config: AgentConfig, options: AgentOptions = {
     transmission: config.transmission,
     dedup: { maxEntries: config.limits.dedupEntries, maxBytes: config.limits.dedupBytes },
     separateResponseDelayMs: config.limits.separateResponseDelayMs,
+    observe: {
+      maxObservers: config.limits.maxObservers,
+      maxObserversPerPeer: config.limits.maxObserversPerPeer,
+      conEvery: config.limits.observeConEvery,
+      conIntervalMs: config.limits.observeConIntervalMs,
+    },
     blockwise: {
       preferredSzx: szxFromSize(config.limits.blockSize),
       maxBodyBytes: config.limits.maxBodyBytes,
@@ -172,9 +178,9 @@ export async function createAgent(config: AgentConfig, options: AgentOptions = {
     if (config.listen.enabled && config.listen.interface !== undefined) {
       await bindInterface(config, add);
     } else if (config.listen.enabled) {
-      const { address, port, mtu } = config.listen;
+      const { address, port, mtu, recvBufferSize, sendBufferSize } = config.listen;
       try {
-        add(await UdpEndpoint.bind({ address, port, mtu }));
+        add(await UdpEndpoint.bind({ address, port, mtu, recvBufferSize, sendBufferSize }));
       } catch (e) {
         throw new AgentError("bind-failed", `cannot bind coap://${address}:${port}: ${(e as Error).message}`);
       }
@@ -198,6 +204,7 @@ export async function createAgent(config: AgentConfig, options: AgentOptions = {
       server,
       cloud,
       unanswered: () => [...layers.values()].reduce((n, l) => n + l.stats.separateResponsesLost, 0),
+      udpSockets: () => endpoints.map((e) => e.local),
     },
     { processMetrics: config.metrics.enabled }, // process metrics start monitors: only when served
   );
@@ -236,6 +243,9 @@ export async function createAgent(config: AgentConfig, options: AgentOptions = {
     close: closeAll,
   };
   options.logger?.info({ urls: agent.urls, demo: config.demoResources, cloud: config.cloud.mode }, "coaps-edge agent listening");
+  // What the kernel granted of listen.recvBufferSize/sendBufferSize (Linux: min(asked, rmem_max) × 2).
+  const udp = endpoints.find((e): e is UdpEndpoint => e instanceof UdpEndpoint);
+  if (udp) options.logger?.info({ asked: { recv: config.listen.recvBufferSize, send: config.listen.sendBufferSize }, granted: udp.bufferSizes() }, "udp socket buffers");
   return agent;
 }
 
@@ -245,7 +255,7 @@ export async function createAgent(config: AgentConfig, options: AgentOptions = {
  * (transport/multicast.ts) answering from those unicast sockets.
  */
 async function bindInterface(config: AgentConfig, add: (ep: DatagramEndpoint) => MessageLayer): Promise<void> {
-  const { interface: ifname = "", port, mtu, ipv4 } = config.listen;
+  const { interface: ifname = "", port, mtu, ipv4, recvBufferSize, sendBufferSize } = config.listen;
   const addrs = interfaceAddresses(ifname, { ipv4: ipv4 === true });
   if (addrs.length === 0) {
     throw new AgentError("bind-failed", interfaceExists(ifname) ? `interface ${ifname} has no usable address` : `interface ${ifname} not found`);
@@ -254,7 +264,7 @@ async function bindInterface(config: AgentConfig, add: (ep: DatagramEndpoint) =>
   let bound = port;
   for (const a of addrs) {
     try {
-      const ep = await UdpEndpoint.bind({ address: a.address, port: bound, mtu, ipv6Only: a.family === "IPv6" });
+      const ep = await UdpEndpoint.bind({ address: a.address, port: bound, mtu, ipv6Only: a.family === "IPv6", recvBufferSize, sendBufferSize });
       bound = ep.local.port;
       unicast.push(ep);
       add(ep);

@@ -137,7 +137,8 @@ export function dtlsListener(options: DtlsListenerOptions = {}): CoapsListenerFa
     const extra = options.server ? await options.server(config) : {};
     let udp: UdpEndpoint;
     try {
-      udp = await UdpEndpoint.bind({ address: c.address, port: c.port, mtu: c.mtu });
+      const { recvBufferSize, sendBufferSize } = config.listen;
+      udp = await UdpEndpoint.bind({ address: c.address, port: c.port, mtu: c.mtu, recvBufferSize, sendBufferSize });
     } catch (e) {
       throw new AgentError("bind-failed", `cannot bind coaps://${c.address}:${c.port}: ${(e as Error).message}`);
     }

@@ -8,7 +8,7 @@ describe("agent config schema", () => {
   it("defaults everything: {} is a loopback agent on 5683 with coaps on 5684 (off)", () => {
     const r = parseAgentConfig({});
     assert.ok(r.ok);
-    assert.deepEqual(r.config.listen, { address: "127.0.0.1", port: 5683, mtu: 1152, enabled: true });
+    assert.deepEqual(r.config.listen, { address: "127.0.0.1", port: 5683, mtu: 1152, enabled: true, recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 1024 * 1024 });
     assert.equal(r.config.coaps.enabled, false);
     assert.equal(r.config.coaps.port, 5684);
     assert.equal(r.config.coaps.address, "127.0.0.1");

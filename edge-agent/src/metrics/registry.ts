@@ -10,6 +10,8 @@ import type { MessageLayer } from "../coap/message-layer.js";
 import type { DtlsServer } from "../dtls/server.js";
 import type { CloudRoutes } from "../forward/cloud-routes.js";
 import type { CoapServer } from "../server/server.js";
+import type { PeerAddress } from "../transport/types.js";
+import { udpSocketDrops } from "./udp-drops.js";
 
 /** Where the numbers come from; functions because listeners come and go. */
 export interface MetricsSources {
@@ -21,6 +23,8 @@ export interface MetricsSources {
   readonly cloud?: CloudRoutes;
   /** Requests acknowledged (empty ACK) whose answer never reached the device, when counted. */
   unanswered?(): number;
+  /** Local addresses of the agent's UDP sockets, for the kernel's per-socket drop counts. */
+  udpSockets?(): Iterable<PeerAddress>;
 }
 
 const PREFIX = "coaps_edge_";
@@ -105,6 +109,7 @@ export function createAgentRegistry(src: MetricsSources, options: { processMetri
     ["forward_per_peer", src.cloud?.outcomes.peerLimited ?? 0],
     ["block1_body_size", src.server?.blockStats.uploadsTooLarge ?? 0],
     ["block1_per_peer", src.server?.blockStats.uploadsPerPeerRejected ?? 0],
+    ["observers", src.server?.observe.stats.rejectedByLimit ?? 0],
   ]);
 
   labelledCounter(reg, "coap_messages_total", "CoAP messages, by direction.", "direction", () => [
@@ -127,6 +132,15 @@ export function createAgentRegistry(src: MetricsSources, options: { processMetri
       ["incomplete", s.blockStats.uploadsIncomplete],
       ["per_peer", s.blockStats.uploadsPerPeerRejected],
     ]);
+    gauge(reg, "coap_observers", "Observers (RFC 7641) of local resources.", () => s.observe.size);
+    counter(reg, "coap_notifications_total", "Observe notifications sent.", () => s.observe.stats.notifications);
+    labelledCounter(reg, "coap_observers_removed_total", "Observers removed, by reason.", "reason", () => [
+      ["deregistered", s.observe.stats.deregistrations],
+      ["reset", s.observe.stats.removedByReset],
+      ["timeout", s.observe.stats.removedByTimeout],
+      ["session_end", s.observe.stats.removedBySessionEnd],
+      ["error", s.observe.stats.removedByError],
+    ]);
   }
   if (src.unanswered) {
     const read = src.unanswered;
@@ -144,6 +158,10 @@ export function createAgentRegistry(src: MetricsSources, options: { processMetri
     ]);
     counter(reg, "forward_peer_limited_total", "Requests answered 5.03 because their peer had maxForwardsPerPeer in flight.", () => cloud.outcomes.peerLimited);
     counter(reg, "forward_failures_total", "Cloud exchanges that failed (the edge answered).", () => cloud.stats.failures);
+  }
+  if (src.udpSockets) {
+    const sockets = src.udpSockets;
+    labelledCounter(reg, "udp_receive_drops_total", "Datagrams the kernel dropped at a full socket receive buffer, by local socket (/proc/net/udp).", "socket", () => udpSocketDrops(sockets()) ?? []);
   }
   if (options.processMetrics) collectDefaultMetrics({ register: reg, prefix: PREFIX });
   return reg;

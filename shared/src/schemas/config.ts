@@ -77,6 +77,15 @@ export const ListenSchema = z.strictObject({
   interface: z.optional(z.string().check(z.minLength(1), z.maxLength(15))),
   /** With `interface`: also bind its IPv4 addresses (IPv6 first: off unless true). */
   ipv4: z.optional(z.boolean()),
+  /**
+   * SO_RCVBUF asked for every UDP socket of the agent (coap:// and coaps://), in bytes; 0 keeps
+   * the OS default. A burst larger than the buffer is dropped by the kernel before the agent
+   * sees it (metric `udp_receive_drops_total`). Linux caps the request at net.core.rmem_max
+   * (raise it with sysctl for more) and reports twice the granted value; the agent logs it.
+   */
+  recvBufferSize: z._default(int(0, 1 << 30), 4 * 1024 * 1024),
+  /** SO_SNDBUF for the same sockets, in bytes (0: OS default; capped by net.core.wmem_max). */
+  sendBufferSize: z._default(int(0, 1 << 30), 1024 * 1024),
 });
 
 /**
@@ -245,6 +254,14 @@ export const LimitsSchema = z.strictObject({
   maxBlockTransfersPerPeer: z._default(int(1, 1_000_000), 4),
   /** Cloud requests one peer may have in flight; beyond it the device gets 5.03 with Max-Age. */
   maxForwardsPerPeer: z._default(int(1, 100_000), 8),
+  /** Observers (RFC 7641) of local resources in total; a registration beyond is served without Observe (0: Observe off). */
+  maxObservers: z._default(int(0, 1_000_000), 1000),
+  /** Observers one peer (address and port) may hold. */
+  maxObserversPerPeer: z._default(int(0, 100_000), 16),
+  /** Every n-th notification to an observer is CON, the others NON (libcoap: 5; 0: only by the interval). */
+  observeConEvery: z._default(int(0, 100_000), 5),
+  /** An observer gets a CON notification at least this often (RFC 7641 §4.5: at least every 24 hours). */
+  observeConIntervalMs: z._default(int(1000, 86_400_000), 86_400_000),
 });
 
 /** Prometheus metrics (text exposition) over HTTP on a local port: GET /metrics. */
