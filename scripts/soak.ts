@@ -68,6 +68,8 @@ async function main(): Promise<number> {
       // Every session arrives from the proxy's address: the per-address handshake limit is off here.
       limits: { handshakesPerSecond: 0 },
       logging: { level: "warn" },
+      // Scraped at the end for the kernel's per-socket receive drops (udp_receive_drops_total).
+      metrics: { enabled: true, address: "127.0.0.1", port: 0 },
     }),
   );
   const agent = spawn(process.execPath, [CLI, "agent", "--config", config, "--no-tcp", "--no-tls"], { stdio: ["ignore", "pipe", "pipe"] });
@@ -177,6 +179,9 @@ async function main(): Promise<number> {
     );
     const rssEnd = rssMiB(agent.pid!);
     const alive = agent.exitCode === null;
+    const metricsUrl = /metrics on (http:\/\/\S+)/.exec(agentErr)?.[1];
+    const scraped = metricsUrl ? await fetch(metricsUrl).then((r) => r.text(), (e: Error) => `# scrape failed: ${e.message}`) : "";
+    const metric = (name: string) => scraped.split("\n").filter((l) => l.startsWith(`coaps_edge_${name}`)).map((l) => l.replace("coaps_edge_", "")).join(", ");
     console.log("");
     console.log(`requests sent     ${counts.sent}`);
     console.log(`requests answered ${counts.answered}`);
@@ -185,6 +190,7 @@ async function main(): Promise<number> {
     console.log(`sessions          ${sessions.length} (DTLS, each its own client port, through the proxy)`);
     console.log(`proxy             up ${JSON.stringify(proxy.stats.up)} down ${JSON.stringify(proxy.stats.down)}`);
     console.log(`agent RSS         start ${rssStart.toFixed(1)} MiB, after handshakes ${rssSessions.toFixed(1)} MiB, end ${rssEnd.toFixed(1)} MiB; ${alive ? "running" : "EXITED"}`);
+    console.log(`agent metrics     ${metric("udp_receive_drops_total")}; ${metric("dtls_sessions ")}; ${metric("coap_dedup_hits_total")}`);
     for (const f of failures.slice(0, 20)) console.log(`  lost: ${f}`);
     return counts.lost === 0 && counts.sent > 0 && alive ? 0 : 1;
   } finally {

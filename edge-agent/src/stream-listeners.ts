@@ -7,13 +7,15 @@
  * TLS and WSS take the credentials the DTLS listener takes (dtls-listener.ts): the PSK table
  * and defaultPsk with the same lookup order, and `coaps.pki` with the same validation policy.
  * A TLS peer so reaches handlers with the same identity a DTLS one would: kind "psk" with the
- * identity, or "x509" with the subject CN.
+ * identity, or "x509" with the subject CN. With `listen.interface`, tcp and tls bind the
+ * interface's addresses unless they have an address of their own (see bindEach).
  */
 import type { AgentConfig } from "@coaps-edge/shared";
 import { AgentError } from "./agent.js";
 import { pskCredentials, serverPki } from "./dtls-listener.js";
 import type { CoapServer } from "./server/server.js";
 import type { StreamListener } from "./transport/stream-socket.js";
+import { interfaceAddresses, interfaceExists } from "./transport/interfaces.js";
 import { listenTcp } from "./transport/tcp.js";
 import { listenTls, type TlsListenOptions } from "./transport/tls.js";
 import type { DatagramEndpoint } from "./transport/types.js";
@@ -55,6 +57,40 @@ async function bind<T>(what: string, open: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * Where a TCP-based listener binds: its own address, or — with `listen.interface` and no address
+ * of its own — each address of that interface (IPv6, link-local ones with their scope; IPv4 with
+ * `listen.ipv4`), as the coap:// UDP listener does, all on one port (the first bind picks it
+ * when the port is 0). `own` is false when the section's address is only the default.
+ */
+async function bindEach(
+  config: AgentConfig,
+  own: boolean,
+  address: string,
+  port: number,
+  url: (address: string, port: number) => string,
+  open: (address: string, port: number) => Promise<StreamListener>,
+): Promise<StreamListener[]> {
+  const ifname = config.listen.interface;
+  if (own || ifname === undefined) return [await bind(url(address, port), () => open(address, port))];
+  const addrs = interfaceAddresses(ifname, { ipv4: config.listen.ipv4 === true });
+  if (addrs.length === 0) throw new AgentError("bind-failed", interfaceExists(ifname) ? `interface ${ifname} has no usable address` : `interface ${ifname} not found`);
+  const out: StreamListener[] = [];
+  let bound = port;
+  try {
+    for (const a of addrs) {
+      const host = a.family === "IPv6" ? `[${a.address}]` : a.address;
+      const l = await bind(`${url(host, bound)} on ${ifname}`, () => open(a.address, bound));
+      bound = l.local.port;
+      out.push(l);
+    }
+  } catch (e) {
+    await Promise.all(out.map((l) => l.close()));
+    throw e;
+  }
+  return out;
+}
+
+/**
  * Opens the tcp / tls / ws / wss / unix listeners `config` enables, each serving `server`.
  * On a failure the ones already open are closed and an AgentError is thrown.
  */
@@ -64,15 +100,23 @@ export async function startStreamListeners(config: AgentConfig, server: CoapServ
   const common = clock ? { clock } : {};
   try {
     const { tcp, tls, ws, wss, unix } = config;
+    // Without an address of their own both default to listen.address (the schema's fallback):
+    // on an interface they then bind the interface's addresses instead (bindEach).
     if (tcp.enabled) {
-      streams.push(await bind(`coap+tcp://${tcp.address}:${tcp.port}`, () => listenTcp({ ...common, address: tcp.address, port: tcp.port, maxConnections: tcp.maxConnections }, server)));
+      const own = tcp.address !== config.listen.address;
+      streams.push(
+        ...(await bindEach(config, own, tcp.address, tcp.port, (a, p) => `coap+tcp://${a}:${p}`, (address, port) =>
+          listenTcp({ ...common, address, port, maxConnections: tcp.maxConnections }, server),
+        )),
+      );
     }
     const credentials = tls.enabled || wss?.enabled ? tlsCredentials(config.coaps) : undefined;
     if (tls.enabled && credentials) {
+      const own = tls.address !== config.listen.address;
       streams.push(
-        await bind(`coaps+tcp://${tls.address}:${tls.port}`, () =>
-          listenTls({ ...common, ...credentials, address: tls.address, port: tls.port, maxConnections: tls.maxConnections }, server),
-        ),
+        ...(await bindEach(config, own, tls.address, tls.port, (a, p) => `coaps+tcp://${a}:${p}`, (address, port) =>
+          listenTls({ ...common, ...credentials, address, port, maxConnections: tls.maxConnections }, server),
+        )),
       );
     }
     if (ws?.enabled) {

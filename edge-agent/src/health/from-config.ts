@@ -1,6 +1,9 @@
 /**
  * The health reporter a config asks for: remote cloud mode with `health.enabled`, reporting to
  * cloud.url as the key file's gateway, the Thread part from `health.otbrUrl` (when not "").
+ * Embedded mode reports nothing, by design: the cloud app then runs inside this process, so a
+ * report would only travel from the agent to itself and no other party could read it; the same
+ * facts are on the agent's own /metrics and in `coaps-edge doctor`.
  */
 import type { Agent } from "../agent.js";
 import { loadGatewayKey } from "../forward/gateway-key.js";
