@@ -18,8 +18,9 @@ import { after, before, it, type TestContext } from "node:test";
 import { parseLinkFormat } from "@coaps-edge/shared";
 import { largeText } from "../../cloud/resources/large.js";
 import { freeUdpPortPair, requireBinary, run, start, type LibcoapBinary, type RunningProcess } from "../helpers/libcoap.js";
+import { CLI_BIN } from "../helpers/cli.js";
 
-export const CLI = fileURLToPath(new URL("../../edge-agent/bin/coaps-edge.mjs", import.meta.url));
+export const CLI = CLI_BIN;
 export const DEMO_CONFIG = fileURLToPath(new URL("../../infra/demo/agent.json", import.meta.url));
 
 /** How the device reaches the agent. */

@@ -8,27 +8,18 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { largeText } from "../../cloud/resources/large.js";
-import { main } from "../../edge-agent/src/cli/main.js";
 import { DEMO_HELLO_TEXT } from "../../edge-agent/src/server/index.js";
 import { freeUdpPort, freeUdpPortPair, run, start, type RunningProcess } from "../helpers/libcoap.js";
+import { CLI_BIN, cliInProcess, cliProcess } from "../helpers/cli.js";
 
-const CLI = fileURLToPath(new URL("../../edge-agent/bin/coaps-edge.mjs", import.meta.url));
+const CLI = CLI_BIN;
 const DEMO_CONFIG = fileURLToPath(new URL("../../infra/demo/agent.json", import.meta.url));
-const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { timeoutMs: 30_000 });
+const cli = cliProcess;
 
-/** The CLI in process: the `main` the bin script calls, without a node start-up (~1 s) per call. */
-async function cliIn(...args: string[]): Promise<{ code: number; stdout: Buffer; stderr: Buffer }> {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const stdout = new PassThrough().on("data", (c: Buffer) => out.push(c));
-  const stderr = new PassThrough().on("data", (c: Buffer) => err.push(c));
-  const code = await main(args, { stdout, stderr, stdin: new PassThrough().end() });
-  return { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
-}
+const cliIn = cliInProcess;
 
 describe("coaps-edge CLI", () => {
   let agent: RunningProcess;

@@ -11,10 +11,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { GATEWAY_ADDR, createThreadLink, netnsSupport, run, spawnIn, udpListening, waitFor, type ThreadLink } from "../helpers/netns.js";
+import { CLI_BIN } from "../helpers/cli.js";
 
-const CLI = fileURLToPath(new URL("../../edge-agent/bin/coaps-edge.mjs", import.meta.url));
+const CLI = CLI_BIN;
 const PSK = { identity: "device-1", key: "secretPSK" };
 
 interface Case {

@@ -20,12 +20,13 @@ import { after, before, describe, it, type TestContext } from "node:test";
 import { largeText } from "../../cloud/resources/large.js";
 import { DEMO_HELLO_TEXT } from "../../edge-agent/src/server/index.js";
 import { requireBinary, run, start, type RunningProcess } from "../helpers/libcoap.js";
+import { CLI_BIN, cliProcess } from "../helpers/cli.js";
 
-const CLI = fileURLToPath(new URL("../../edge-agent/bin/coaps-edge.mjs", import.meta.url));
+const CLI = CLI_BIN;
 const DEMO_CONFIG = fileURLToPath(new URL("../../infra/demo/agent.json", import.meta.url));
 const IDENTITY = "demo";
 const KEY = "demo-secret-psk";
-const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { timeoutMs: 30_000 });
+const cli = cliProcess;
 
 function tcpFree(port: number): Promise<boolean> {
   const s = net.createServer();

@@ -3,14 +3,14 @@
  * /, /time, /async, /example_data (PUT-able, block-wise) and /.well-known/core.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { Code, parseLinkFormat } from "@coaps-edge/shared";
 import { CoapClient } from "../../edge-agent/src/client/index.js";
 import { findBinary, freeUdpPortPair, requireBinary, run, start, waitForUdp, type RunningProcess } from "../helpers/libcoap.js";
+import { CLI_BIN } from "../helpers/cli.js";
 
 const SERVER = "coap-server-notls";
-const CLI = fileURLToPath(new URL("../../edge-agent/bin/coaps-edge.mjs", import.meta.url));
+const CLI = CLI_BIN;
 const text = (b: Uint8Array) => Buffer.from(b).toString("utf8");
 
 describe("our client → coap-server-notls", () => {

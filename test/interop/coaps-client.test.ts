@@ -7,32 +7,20 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@coaps-edge/shared";
-import { main } from "../../edge-agent/src/cli/main.js";
 import { CoapClient } from "../../edge-agent/src/client/index.js";
 import { dtlsEndpointFactory } from "../../edge-agent/src/dtls-connector.js";
 import type { SessionInfo } from "../../edge-agent/src/dtls/index.js";
 import { findBinary, freeUdpPortPair, requireBinary, run, start, waitForUdp, type LibcoapBinary, type RunningProcess } from "../helpers/libcoap.js";
+import { CLI_BIN, cliInProcess, cliProcess } from "../helpers/cli.js";
 
-const CLI = fileURLToPath(new URL("../../edge-agent/bin/coaps-edge.mjs", import.meta.url));
+const CLI = CLI_BIN;
 const KEY = "libcoap-server-psk";
 const enc = new TextEncoder();
 const text = (b: Uint8Array) => Buffer.from(b).toString("utf8");
-/** The CLI as a process (what users run). */
-const cliProcess = (...args: string[]) => run(process.execPath, [CLI, ...args], { timeoutMs: 30_000 });
 
-/** The CLI in process (the same `main` the bin script calls; no node start-up per case). */
-async function cli(...args: string[]): Promise<{ code: number; stdout: Buffer; stderr: Buffer }> {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const stdout = new PassThrough().on("data", (c: Buffer) => out.push(c));
-  const stderr = new PassThrough().on("data", (c: Buffer) => err.push(c));
-  const code = await main(args, { stdout, stderr, stdin: new PassThrough().end() });
-  return { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
-}
+const cli = cliInProcess;
 /** libcoap's /time: "Nov 22 03:45:34" (strftime "%b %d %H:%M:%S"). */
 const TIME = /^[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}$/;
 const SERVERS: readonly LibcoapBinary[] = ["coap-server-openssl", "coap-server-gnutls"];

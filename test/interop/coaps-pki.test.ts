@@ -11,31 +11,22 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { AgentConfigSchema, Code } from "@coaps-edge/shared";
 import { largeText } from "../../cloud/resources/large.js";
 import { createAgent, type Agent } from "../../edge-agent/src/agent.js";
-import { main } from "../../edge-agent/src/cli/main.js";
 import { CoapClient } from "../../edge-agent/src/client/index.js";
 import { dtlsEndpointFactory } from "../../edge-agent/src/dtls-connector.js";
 import { dtlsListener } from "../../edge-agent/src/dtls-listener.js";
 import { DtlsError, DtlsServer, type SessionInfo } from "../../edge-agent/src/dtls/index.js";
 import { loadCredentials, loadTrustStore } from "../../edge-agent/src/pki/index.js";
 import { findBinary, freeUdpPortPair, requireBinary, run, start, waitForUdp, type LibcoapBinary, type RunningProcess } from "../helpers/libcoap.js";
+import { cliInProcessText } from "../helpers/cli.js";
 
 const ECDHE_CCM_8 = "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8";
 const TIME = /^[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}$/;
 
-/** The CLI in process (`main`, what the bin script runs). */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let out = "";
-  let err = "";
-  const stdout = new PassThrough().on("data", (c: Buffer) => (out += c.toString()));
-  const stderr = new PassThrough().on("data", (c: Buffer) => (err += c.toString()));
-  const code = await main(args, { stdout, stderr, stdin: new PassThrough().end() });
-  return { code, stdout: out, stderr: err };
-}
+const cli = cliInProcessText;
 
 let dir = "";
 const file = (name: string) => join(dir, name);
