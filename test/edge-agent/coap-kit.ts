@@ -10,6 +10,7 @@ import {
   type CoapMessage,
   type CoapOption,
 } from "@coaps-edge/shared";
+import { CoapServer, type CoapServerOptions } from "../../edge-agent/src/server/index.js";
 import { MemoryNetwork, type LinkConditions, type MemoryEndpoint } from "../../edge-agent/src/transport/memory.js";
 import type { PeerAddress } from "../../edge-agent/src/transport/types.js";
 import { FakeClock } from "../../edge-agent/src/util/clock.js";
@@ -84,3 +85,12 @@ export function request(overrides: Partial<CoapMessage> & { path?: string; extra
 
 export const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** A CoapServer attached to port 5683 of a fresh memory network, and a raw peer to talk to it. */
+export function serverRig(options: CoapServerOptions = {}, conditions: LinkConditions = {}) {
+  const { clock, net } = fakeNet(conditions);
+  const server = new CoapServer({ clock, random: fixedRandom(), ...options });
+  const ep = net.endpoint(5683);
+  server.attach(ep);
+  return { clock, net, server, ep, peer: new RawPeer(net, clock) };
+}

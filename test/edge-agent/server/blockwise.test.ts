@@ -11,15 +11,11 @@ import {
   type BlockValue,
   type CoapMessage,
 } from "@coaps-edge/shared";
-import { CoapServer, type CoapServerOptions } from "../../../edge-agent/src/server/index.js";
-import { RawPeer, fakeNet, fixedRandom, flush, request } from "../coap-kit.js";
+import { type CoapServerOptions } from "../../../edge-agent/src/server/index.js";
+import { flush, request, serverRig } from "../coap-kit.js";
 
 function setup(options: CoapServerOptions = {}, mtu?: number) {
-  const { clock, net } = fakeNet(mtu === undefined ? {} : { mtu });
-  const server = new CoapServer({ clock, random: fixedRandom(), ...options });
-  const ep = net.endpoint(5683);
-  server.attach(ep);
-  const peer = new RawPeer(net, clock);
+  const { clock, net, server, ep, peer } = serverRig(options, mtu === undefined ? {} : { mtu });
   const exchange = async (m: CoapMessage): Promise<CoapMessage> => {
     const before = peer.received.length;
     peer.send(ep.local, m);

@@ -16,16 +16,12 @@ import {
   blockOption,
   type CoapMessage,
 } from "@coaps-edge/shared";
-import { CoapError, CoapServer, type CoapServerOptions } from "../../../edge-agent/src/server/index.js";
+import { CoapError, type CoapServerOptions } from "../../../edge-agent/src/server/index.js";
 import { nextObserveSequence } from "../../../edge-agent/src/server/observe.js";
-import { RawPeer, fakeNet, fixedRandom, flush, request, text } from "../coap-kit.js";
+import { flush, request, serverRig, text } from "../coap-kit.js";
 
 function setup(options: CoapServerOptions = {}) {
-  const { clock, net } = fakeNet();
-  const server = new CoapServer({ clock, random: fixedRandom(), ...options });
-  const ep = net.endpoint(5683);
-  server.attach(ep);
-  const peer = new RawPeer(net, clock);
+  const { clock, net, server, ep, peer } = serverRig(options);
   let state = 0;
   let fail: CoapError | undefined;
   let big = false;

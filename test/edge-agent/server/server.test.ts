@@ -16,14 +16,10 @@ import {
   type CoapMessage,
 } from "@coaps-edge/shared";
 import { CoapError, CoapServer, type CoapRequest, type CoapServerOptions } from "../../../edge-agent/src/server/index.js";
-import { RawPeer, bytes, fakeNet, fixedRandom, flush, request, text } from "../coap-kit.js";
+import { bytes, flush, request, serverRig, text } from "../coap-kit.js";
 
 function setup(options: CoapServerOptions = {}) {
-  const { clock, net } = fakeNet();
-  const server = new CoapServer({ clock, random: fixedRandom(), ...options });
-  const ep = net.endpoint(5683);
-  server.attach(ep);
-  const peer = new RawPeer(net, clock);
+  const { clock, net, server, ep, peer } = serverRig(options);
   const exchange = async (m: CoapMessage, ms = 10): Promise<CoapMessage[]> => {
     const before = peer.received.length;
     peer.send(ep.local, m);
