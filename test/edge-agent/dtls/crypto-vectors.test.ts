@@ -3,7 +3,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AeadCipher, extendedMasterSecret, finishedVerifyData, keyBlock, masterSecret, prf } from "../../../edge-agent/src/dtls/crypto/index.js";
+import { createHmac } from "node:crypto";
+import fc from "fast-check";
+import { AeadCipher, extendedMasterSecret, finishedVerifyData, HmacSha256Key, keyBlock, masterSecret, prf, pSha256 } from "../../../edge-agent/src/dtls/crypto/index.js";
 import { hex, loadVector, toHex } from "./helpers.js";
 
 interface CcmVector {
@@ -95,4 +97,46 @@ test("key schedule wiring: master secret, key block and Finished use the RFC 524
   assert.equal(toHex(finishedVerifyData(ms, "client", h)), toHex(prf(ms, "client finished", h, 12)));
   assert.equal(toHex(finishedVerifyData(ms, "server", h)), toHex(prf(ms, "server finished", h, 12)));
   assert.equal(toHex(extendedMasterSecret(pms, h)), toHex(prf(pms, "extended master secret", h, 48)));
+});
+
+test("P_SHA256 matches RFC 5246 §5 written with createHmac: any secret length (RFC 2104 long keys), seed parts and output length", () => {
+  // The PRF builds HMAC from one-shot hashes (RFC 2104 §2); node's createHmac is the reference.
+  const reference = (secret: Uint8Array, seed: Uint8Array, length: number): string => {
+    const mac = (...d: Uint8Array[]) => d.reduce((h, x) => h.update(x), createHmac("sha256", secret)).digest();
+    let out = Buffer.alloc(0);
+    let a: Uint8Array = seed;
+    while (out.length < length) {
+      a = mac(a);
+      out = Buffer.concat([out, mac(a, seed)]);
+    }
+    return out.subarray(0, length).toString("hex");
+  };
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 200, size: "max" }),
+      fc.array(fc.uint8Array({ maxLength: 80, size: "max" }), { minLength: 1, maxLength: 4 }),
+      fc.integer({ min: 1, max: 130 }),
+      (secret, parts, length) => {
+        const seed = Uint8Array.from(parts.flatMap((p) => [...p]));
+        assert.equal(toHex(pSha256(secret, parts, length)), reference(secret, seed, length));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test("HmacSha256Key (cookie MACs) matches createHmac for any key length and data split", () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 150, size: "max" }),
+      fc.array(fc.uint8Array({ maxLength: 100, size: "max" }), { maxLength: 4 }),
+      (secret, parts) => {
+        const expected = parts.reduce((h, p) => h.update(p), createHmac("sha256", secret)).digest("hex");
+        const key = new HmacSha256Key(secret);
+        assert.equal(toHex(key.mac(...parts)), expected);
+        assert.equal(toHex(key.mac(...parts)), expected, "the same key again (its scratch reused)");
+      },
+    ),
+    { numRuns: 200 },
+  );
 });

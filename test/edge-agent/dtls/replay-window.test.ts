@@ -51,3 +51,15 @@ test("large jumps clear the window; numbers above 2^32 work", () => {
   assert.equal(w.check(2 ** 48 - 1), false);
   assert.ok(w.check(2 ** 48 - 2));
 });
+
+test("reset empties the window (a read epoch installed anew starts from nothing)", () => {
+  const w = new ReplayWindow();
+  for (const s of [3, 40, 70]) w.accept(s);
+  assert.equal(w.check(40), false);
+  w.reset();
+  assert.equal(w.highest, -1);
+  for (const s of [0, 3, 40, 70]) assert.ok(w.check(s), `after reset ${s}`);
+  w.accept(3);
+  assert.equal(w.check(3), false);
+  assert.ok(w.check(2));
+});

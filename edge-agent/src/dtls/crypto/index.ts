@@ -4,6 +4,7 @@
  * validation (from pki/, see ecc.ts). Nothing else under dtls/ imports node:crypto or pki's crypto.
  */
 export { AeadCipher, type AeadAlgorithm } from "./aead.js";
+export { AesCcm } from "./ccm.js";
 export {
   extendedMasterSecret,
   finishedVerifyData,
@@ -13,6 +14,7 @@ export {
   MASTER_SECRET_LENGTH,
   prf,
   pSha256,
+  RunningSha256,
   sha256,
   VERIFY_DATA_LENGTH,
 } from "./prf.js";

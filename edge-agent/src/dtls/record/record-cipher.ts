@@ -15,7 +15,7 @@
  * node:crypto does, and an idle session carries no scratch buffers of its own (4 per session
  * before: ~1 kB of ArrayBuffers with their backing stores).
  */
-import { AeadCipher } from "../crypto/index.js";
+import { AeadCipher, AesCcm } from "../crypto/index.js";
 import { ContentType, RECORD_HEADER_LENGTH } from "../constants.js";
 import type { CipherSuite } from "../suites/cipher-suites.js";
 import type { RecordHeader } from "./header.js";
@@ -26,7 +26,11 @@ const nonceScratch = Buffer.alloc(12);
 const aadScratch = Buffer.alloc(13);
 
 export class RecordCipher {
-  readonly #aead: AeadCipher;
+  /**
+   * CCM suites hold their AesCcm directly (AeadCipher only delegates to it): one object less
+   * per direction of every idle session (issue 7).
+   */
+  readonly #aead: AesCcm | AeadCipher;
   /** The 4-byte fixed IV (client/server_write_IV) as an unsigned 32-bit number. */
   readonly #fixedIv: number;
   /** Bytes added to the plaintext: explicit nonce + tag (the 13-byte header not included). */
@@ -38,7 +42,7 @@ export class RecordCipher {
     fixedIv: Uint8Array,
   ) {
     if (fixedIv.length !== suite.fixedIvLength) throw new RangeError("fixed IV length does not match the suite");
-    this.#aead = new AeadCipher(suite.aead, key, suite.tagLength);
+    this.#aead = suite.aead === "aes-128-ccm" ? new AesCcm(key, suite.tagLength) : new AeadCipher(suite.aead, key, suite.tagLength);
     this.#fixedIv = ((fixedIv[0]! << 24) | (fixedIv[1]! << 16) | (fixedIv[2]! << 8) | fixedIv[3]!) >>> 0;
     this.expansion = suite.explicitNonceLength + suite.tagLength;
   }

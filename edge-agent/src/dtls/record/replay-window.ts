@@ -16,6 +16,13 @@ export class ReplayWindow {
   /** Bits 32..63: right − 32 .. right − 63. */
   #high = 0;
 
+  /** Back to the empty window (a read epoch installed anew). */
+  reset(): void {
+    this.#right = -1;
+    this.#low = 0;
+    this.#high = 0;
+  }
+
   get highest(): number {
     return this.#right;
   }
