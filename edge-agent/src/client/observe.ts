@@ -114,12 +114,7 @@ export class Observation {
     });
     let first: ReceivedResponse;
     try {
-      first = await s.exchanges.send(
-        s.layer,
-        s.peer,
-        { type: s.type, code: s.plan.method, token: s.token, options: [...s.plan.options, uintOption(OptionNumber.Observe, 0)], payload: s.plan.payload },
-        s.clock.now() + s.timeoutMs,
-      );
+      first = await this.#sendObserve(0);
     } catch (e) {
       this.#end("error");
       throw e;
@@ -147,17 +142,18 @@ export class Observation {
   async cancel(): Promise<void> {
     if (this.#ended !== undefined) return;
     this.#end("cancelled");
-    const s = this.setup;
     try {
-      await s.exchanges.send(
-        s.layer,
-        s.peer,
-        { type: s.type, code: s.plan.method, token: s.token, options: [...s.plan.options, uintOption(OptionNumber.Observe, 1)], payload: s.plan.payload },
-        s.clock.now() + s.timeoutMs,
-      );
+      await this.#sendObserve(1);
     } catch {
       // The server is gone or did not answer: the entry ends on its side by RST or timeout (§4.5).
     }
+  }
+
+  /** The plan's request with Observe=`value` and this observation's token: 0 registers (§3.1), 1 deregisters (§3.6). */
+  #sendObserve(value: 0 | 1): Promise<ReceivedResponse> {
+    const s = this.setup;
+    const options = [...s.plan.options, uintOption(OptionNumber.Observe, value)];
+    return s.exchanges.send(s.layer, s.peer, { type: s.type, code: s.plan.method, token: s.token, options, payload: s.plan.payload }, s.clock.now() + s.timeoutMs);
   }
 
   #onNotification(r: ReceivedResponse): void {
