@@ -15,7 +15,7 @@ import {
   newClientSession,
   newClientSessionPsk,
 } from "../../edge-agent/src/api/index.js";
-import { findBinary, freeUdpPortPair, requireBinary, start, waitForUdp, type RunningProcess } from "../helpers/libcoap.js";
+import { findBinary, requireBinary, type RunningProcess, start, startLibcoapServer } from "../helpers/libcoap.js";
 import { IDENTITY, PSK } from "./helpers.js";
 
 const failed = (code: string) => (e: unknown) => e instanceof CoapSessionError && e.code === code;
@@ -34,9 +34,7 @@ before(async () => {
   agent.addResource({ uriPath: "ping", handler: (_req, info) => agent.sendResponse({ code: "2.05", payload: "pong" }, info) });
   await agent.start(0);
   if (findBinary("coap-server-openssl")) {
-    libcoapPort = await freeUdpPortPair();
-    libcoap = start("coap-server-openssl", ["-A", "127.0.0.1", "-p", String(libcoapPort), "-k", LIBCOAP_KEY]);
-    await waitForUdp(libcoapPort);
+    ({ proc: libcoap, port: libcoapPort } = await startLibcoapServer("coap-server-openssl", ["-k", LIBCOAP_KEY]));
   }
 });
 after(async () => {

@@ -14,7 +14,7 @@ import {
   newClientSession,
   newClientSessionPsk,
 } from "../../edge-agent/src/api/index.js";
-import { findBinary, freeUdpPortPair, requireBinary, start, waitForUdp, type RunningProcess } from "../helpers/libcoap.js";
+import { findBinary, requireBinary, type RunningProcess, start, startLibcoapServer } from "../helpers/libcoap.js";
 
 const SERVER = "coap-server-openssl";
 const KEY = "psk-for-libcoap";
@@ -30,9 +30,7 @@ before(async () => {
   ctx.setBlockMode(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
   const bin = findBinary(SERVER);
   if (!bin) return;
-  port = await freeUdpPortPair();
-  proc = start(bin, ["-A", "127.0.0.1", "-p", String(port), "-k", KEY, "-h", HINT]);
-  await waitForUdp(port);
+  ({ proc, port } = await startLibcoapServer(bin, ["-k", KEY, "-h", HINT]));
 });
 after(async () => {
   await ctx.free();

@@ -15,7 +15,7 @@ import { AgentConfigSchema, Code, OptionNumber } from "@coaps-edge/shared";
 import { createAgent, type Agent } from "../../edge-agent/src/agent.js";
 import { dtlsListener } from "../../edge-agent/src/dtls-listener.js";
 import type { CoapRequest } from "../../edge-agent/src/server/index.js";
-import { findBinary, freeUdpPort, freeUdpPortPair, requireBinary, start, waitForUdp, type RunningProcess } from "../helpers/libcoap.js";
+import { findBinary, freeUdpPort, requireBinary, type RunningProcess, startLibcoapServer } from "../helpers/libcoap.js";
 import { cliInProcessText } from "../helpers/cli.js";
 
 const IDENTITY = "flags";
@@ -162,9 +162,7 @@ describe("coaps-edge client flags against coap-server-openssl", () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "cli-flags-"));
     if (!findBinary("coap-server-openssl")) return;
-    port = await freeUdpPortPair();
-    server = start("coap-server-openssl", ["-A", "127.0.0.1", "-p", String(port), "-k", KEY, "-h", "tls-hint"]);
-    await waitForUdp(port);
+    ({ proc: server, port } = await startLibcoapServer("coap-server-openssl", ["-k", KEY, "-h", "tls-hint"]));
   });
 
   after(async () => {

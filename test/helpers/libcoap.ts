@@ -202,3 +202,14 @@ export async function waitForUdp(port: number, address = "127.0.0.1", timeoutMs 
     s.close();
   }
 }
+
+/**
+ * A libcoap `coap-server-*` on 127.0.0.1 with `args` added, on a free port pair (plain CoAP on
+ * `port`, DTLS on `port + 1`), resolved once it answers a CoAP ping.
+ */
+export async function startLibcoapServer(bin: string, args: readonly string[]): Promise<{ proc: RunningProcess; port: number }> {
+  const port = await freeUdpPortPair();
+  const proc = start(bin, ["-A", "127.0.0.1", "-p", String(port), ...args]);
+  await waitForUdp(port);
+  return { proc, port };
+}

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code, parseLinkFormat } from "@coaps-edge/shared";
 import { CoapClient } from "../../edge-agent/src/client/index.js";
-import { findBinary, freeUdpPortPair, requireBinary, run, start, waitForUdp, type RunningProcess } from "../helpers/libcoap.js";
+import { findBinary, requireBinary, run, type RunningProcess, startLibcoapServer } from "../helpers/libcoap.js";
 import { CLI_BIN } from "../helpers/cli.js";
 
 const SERVER = "coap-server-notls";
@@ -22,9 +22,8 @@ describe("our client → coap-server-notls", () => {
     client = new CoapClient({ timeoutMs: 10_000 });
     const bin = findBinary(SERVER);
     if (!bin) return; // each test skips (or fails under CI) through requireBinary
-    const port = await freeUdpPortPair();
-    proc = start(bin, ["-A", "127.0.0.1", "-p", String(port)]);
-    await waitForUdp(port);
+    const { proc: started, port } = await startLibcoapServer(bin, []);
+    proc = started;
     base = `coap://127.0.0.1:${port}`;
   });
 

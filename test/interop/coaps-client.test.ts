@@ -12,7 +12,7 @@ import { Code } from "@coaps-edge/shared";
 import { CoapClient } from "../../edge-agent/src/client/index.js";
 import { dtlsEndpointFactory } from "../../edge-agent/src/dtls-connector.js";
 import type { SessionInfo } from "../../edge-agent/src/dtls/index.js";
-import { findBinary, freeUdpPortPair, requireBinary, run, start, waitForUdp, type LibcoapBinary, type RunningProcess } from "../helpers/libcoap.js";
+import { findBinary, type LibcoapBinary, requireBinary, run, type RunningProcess, startLibcoapServer } from "../helpers/libcoap.js";
 import { CLI_BIN, cliInProcess, cliProcess } from "../helpers/cli.js";
 
 const CLI = CLI_BIN;
@@ -35,9 +35,8 @@ describe("coaps:// client interop", { concurrency: true }, () => {
 
       before(async () => {
         if (!findBinary(name)) return; // each test skips (or fails in CI) through requireBinary
-        const port = await freeUdpPortPair();
-        server = start(name, ["-A", "127.0.0.1", "-p", String(port), "-k", KEY, "-v", "4"]);
-        await waitForUdp(port); // the DTLS socket (port + 1) is bound together with the plain one
+        const { proc: started, port } = await startLibcoapServer(name, ["-k", KEY, "-v", "4"]);
+        server = started;
         base = `coaps://127.0.0.1:${port + 1}`;
         dir = await mkdtemp(join(tmpdir(), "coaps-client-"));
       });

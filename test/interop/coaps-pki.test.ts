@@ -20,7 +20,7 @@ import { dtlsEndpointFactory } from "../../edge-agent/src/dtls-connector.js";
 import { dtlsListener } from "../../edge-agent/src/dtls-listener.js";
 import { DtlsError, DtlsServer, type SessionInfo } from "../../edge-agent/src/dtls/index.js";
 import { loadCredentials, loadTrustStore } from "../../edge-agent/src/pki/index.js";
-import { findBinary, freeUdpPortPair, requireBinary, run, start, waitForUdp, type LibcoapBinary, type RunningProcess } from "../helpers/libcoap.js";
+import { findBinary, freeUdpPortPair, type LibcoapBinary, requireBinary, run, type RunningProcess, startLibcoapServer } from "../helpers/libcoap.js";
 import { cliInProcessText } from "../helpers/cli.js";
 
 const ECDHE_CCM_8 = "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8";
@@ -131,9 +131,8 @@ for (const name of ["coap-server-openssl", "coap-server-gnutls"] as const satisf
 
     before(async () => {
       if (!findBinary(name)) return;
-      const port = await freeUdpPortPair();
-      server = start(name, ["-A", "127.0.0.1", "-p", String(port), "-c", file("server.crt"), "-j", file("server.key"), "-C", file("ca.crt")]);
-      await waitForUdp(port);
+      const { proc: started, port } = await startLibcoapServer(name, ["-c", file("server.crt"), "-j", file("server.key"), "-C", file("ca.crt")]);
+      server = started;
       base = `coaps://127.0.0.1:${port + 1}`;
     });
 

@@ -15,7 +15,7 @@ import { createAgent, type Agent } from "../../edge-agent/src/agent.js";
 import { CoapClient, type CoapNotification } from "../../edge-agent/src/client/index.js";
 import { dtlsListener } from "../../edge-agent/src/dtls-listener.js";
 import { dtlsEndpointFactory } from "../../edge-agent/src/dtls-connector.js";
-import { findBinary, freeUdpPortPair, requireBinary, run, start, waitForUdp, type RunningProcess } from "../helpers/libcoap.js";
+import { findBinary, requireBinary, run, type RunningProcess, startLibcoapServer } from "../helpers/libcoap.js";
 import { cliInProcessText } from "../helpers/cli.js";
 
 const IDENTITY = "obs";
@@ -86,9 +86,7 @@ describe("Observe: our client and CLI -s → coap-server-openssl /time", { concu
 
   before(async () => {
     if (!findBinary("coap-server-openssl")) return;
-    port = await freeUdpPortPair();
-    server = start("coap-server-openssl", ["-A", "127.0.0.1", "-p", String(port), "-k", KEY, "-v", "4"]);
-    await waitForUdp(port);
+    ({ proc: server, port } = await startLibcoapServer("coap-server-openssl", ["-k", KEY, "-v", "4"]));
   });
 
   after(async () => {
