@@ -4,7 +4,7 @@
  * (DTLS, forwarding and the rest are exported by their own modules as they land.)
  */
 export * from "./transport/types.js";
-export { UdpEndpoint, DEFAULT_MTU, IP_UDP_OVERHEAD, type UdpBindOptions, type UdpStats } from "./transport/udp.js";
+export { UdpEndpoint, DEFAULT_MTU, DEFAULT_UDP_ENGINE, IP_UDP_OVERHEAD, UDP_ENGINES, type UdpBindOptions, type UdpEngine, type UdpStats } from "./transport/udp.js";
 export { MemoryNetwork, MemoryEndpoint, type LinkConditions, type LinkStats } from "./transport/memory.js";
 export { systemClock, FakeClock, type Clock, type TimerHandle } from "./util/clock.js";
 export * from "./coap/index.js";

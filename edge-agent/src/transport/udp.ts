@@ -1,130 +1,69 @@
 /**
- * Plain UDP endpoints on node:dgram. IPv4 or IPv6 (dual-stack for "::" where the OS allows).
- * Received datagrams are handed up as-is; a send error (e.g. EHOSTUNREACH) is counted, never
- * thrown: UDP is best-effort and the layers above own reliability.
+ * Plain UDP endpoints. IPv4 or IPv6 (dual-stack for "::" where the OS allows). Received datagrams
+ * are handed up as their own bytes; a send error (e.g. EHOSTUNREACH) is counted, never thrown:
+ * UDP is best-effort and the layers above own reliability.
+ *
+ * Two engines with the same behaviour serve it (udp-socket.ts): the native batched socket
+ * (udp-native.ts: recvmmsg/sendmmsg, one JavaScript call per batch of datagrams) when its addon
+ * is built, else node:dgram (udp-dgram.ts). COAPS_EDGE_UDP=dgram forces node:dgram; `engine`
+ * says which one a given endpoint runs on.
  */
-import dgram from "node:dgram";
-import { lookup as dnsLookup, type LookupOneOptions } from "node:dns";
-import { isIP, isIPv6 } from "node:net";
-import { ANONYMOUS, type DatagramEndpoint, type DatagramHandler, type PeerAddress } from "./types.js";
+import type { DatagramEndpoint, DatagramHandler, PeerAddress } from "./types.js";
+import { DgramUdpSocket } from "./udp-dgram.js";
+import { NativeUdpSocket } from "./udp-native.js";
+import { nativeUdp } from "./udp-native-addon.js";
+import { DEFAULT_MTU, IP_UDP_OVERHEAD, type UdpBindOptions, type UdpEngine, type UdpSocket, type UdpStats } from "./udp-socket.js";
 
-/** Bytes of IP + UDP headers subtracted from the MTU (IPv6 40 + UDP 8: the larger case). */
-export const IP_UDP_OVERHEAD = 48;
-/** libcoap's default MTU (coap_session_set_mtu). */
-export const DEFAULT_MTU = 1152;
-/** Longest `close()` waits for sends still in flight (a stuck DNS-less send must not hang shutdown). */
-export const CLOSE_DRAIN_MS = 250;
+export { CLOSE_DRAIN_MS, DEFAULT_MTU, IP_UDP_OVERHEAD, MAX_UDP_PAYLOAD, type UdpBindOptions, type UdpEngine, type UdpStats } from "./udp-socket.js";
 
-/**
- * Datagrams up to this size are copied into node's shared slab before sending. The socket needs
- * the bytes off the V8 heap, and a small Uint8Array (a CoAP reply, kept by the dedup cache) lives
- * on it: handing it over as is makes V8 move it out with a malloc of its own, which costs more
- * than the copy (bench/micro/udp-send.ts). The copy is garbage once sent, so it pins no slab.
- */
-const SLAB_COPY_MAX = 1024;
-
-function slabCopy(data: Uint8Array): Buffer {
-  const copy = Buffer.allocUnsafe(data.length);
-  copy.set(data);
-  return copy;
-}
-
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
-
-/**
- * node:dgram resolves every send's destination through `lookup`; the default (dns.lookup)
- * answers even an IP literal on the next tick, after a regex test. Peers here are IP literals
- * (rinfo addresses, configured upstreams), so answer those synchronously and send at once;
- * names still go through dns.lookup.
- */
-function literalFirstLookup(hostname: string, options: number | LookupOneOptions, callback: LookupCallback): void {
-  const family = isIP(hostname);
-  if (family !== 0) callback(null, hostname, family);
-  else if (typeof options === "number") dnsLookup(hostname, options, callback);
-  else dnsLookup(hostname, options, callback);
-}
-
-export interface UdpBindOptions {
-  /** Local address; default "127.0.0.1". "::" binds dual-stack where the OS allows. */
-  readonly address?: string;
-  /** Local port; 0 picks a free one. */
-  readonly port?: number;
-  /** Path MTU used for `maxMessageSize` (default 1152, as libcoap). */
-  readonly mtu?: number;
-  /** IPV6_V6ONLY for "::" binds (default false: dual-stack). */
-  readonly ipv6Only?: boolean;
-  /** SO_RCVBUF / SO_SNDBUF to ask for, in bytes (0 or absent: the OS default; the kernel caps them). */
-  readonly recvBufferSize?: number;
-  readonly sendBufferSize?: number;
-}
-
-export interface UdpStats {
-  received: number;
-  sent: number;
-  sendErrors: number;
-}
+/** The engines this process can run, the default first. */
+export const UDP_ENGINES: readonly UdpEngine[] = nativeUdp ? ["native", "dgram"] : ["dgram"];
+/** The engine `UdpEndpoint.bind` uses unless told otherwise. */
+export const DEFAULT_UDP_ENGINE: UdpEngine = UDP_ENGINES[0]!;
 
 export class UdpEndpoint implements DatagramEndpoint {
   readonly scheme = "coap" as const;
-  onDatagram: DatagramHandler = () => {};
-  readonly stats: UdpStats = { received: 0, sent: 0, sendErrors: 0 };
-  #closed = false;
-  /** Sends whose callback has not run yet: node:dgram drops them if the socket closes first. */
-  #inFlight = 0;
-  #drained: (() => void) | undefined;
-  /** One completion callback for every send (no closure per datagram). */
-  readonly #afterSend = (err: Error | null): void => {
-    if (err) this.stats.sendErrors++;
-    if (--this.#inFlight === 0) this.#drained?.();
-  };
+  readonly #socket: UdpSocket;
 
   private constructor(
-    private readonly socket: dgram.Socket,
-    readonly local: PeerAddress,
+    socket: UdpSocket,
+    /** Which engine moves this endpoint's datagrams. */
+    readonly engine: UdpEngine,
     private readonly mtu: number,
   ) {
-    socket.on("message", (msg, rinfo) => {
-      if (this.#closed) return; // closing: only draining sends
-      this.stats.received++;
-      // rinfo is a fresh { address, family: "IPv4" | "IPv6", port, size } per datagram (Node ≥ 18.4):
-      // it is a PeerAddress as it stands, so hand it up instead of copying it.
-      this.onDatagram(msg, rinfo as PeerAddress, ANONYMOUS);
-    });
-    // A socket error (e.g. ICMP unreachable surfaced on some platforms) must not crash the agent.
-    socket.on("error", () => void this.stats.sendErrors++);
+    this.#socket = socket;
   }
 
   /** Binds a UDP socket and resolves once it is listening. */
   static async bind(options: UdpBindOptions = {}): Promise<UdpEndpoint> {
-    const address = options.address ?? "127.0.0.1";
-    const ipv6 = isIPv6(address.split("%")[0] ?? address);
-    const { recvBufferSize: rcv, sendBufferSize: snd } = options;
-    const socket = dgram.createSocket({
-      type: ipv6 ? "udp6" : "udp4",
-      ipv6Only: options.ipv6Only ?? false,
-      lookup: literalFirstLookup,
-      ...(rcv ? { recvBufferSize: rcv } : {}),
-      ...(snd ? { sendBufferSize: snd } : {}),
-    });
-    await new Promise<void>((resolve, reject) => {
-      socket.once("error", reject);
-      socket.bind(options.port ?? 0, address, () => {
-        socket.off("error", reject);
-        resolve();
-      });
-    });
-    const info = socket.address();
-    const local: PeerAddress = { address: info.address, port: info.port, family: info.family === "IPv6" ? "IPv6" : "IPv4" };
-    return new UdpEndpoint(socket, local, options.mtu ?? DEFAULT_MTU);
+    const engine = options.engine ?? DEFAULT_UDP_ENGINE;
+    const mtu = options.mtu ?? DEFAULT_MTU;
+    if (engine === "native") {
+      if (!nativeUdp) throw new Error("the native UDP engine is not available (npm run build:native -w edge-agent; COAPS_EDGE_UDP unset)");
+      return new UdpEndpoint(await NativeUdpSocket.bind(nativeUdp, options), engine, mtu);
+    }
+    return new UdpEndpoint(await DgramUdpSocket.bind(options), engine, mtu);
+  }
+
+  /** The bound local address (port resolved if 0 was asked for). */
+  get local(): PeerAddress {
+    return this.#socket.local;
+  }
+
+  get stats(): UdpStats {
+    return this.#socket.stats;
+  }
+
+  get onDatagram(): DatagramHandler {
+    return this.#socket.onDatagram;
+  }
+
+  set onDatagram(handler: DatagramHandler) {
+    this.#socket.onDatagram = handler;
   }
 
   send(peer: PeerAddress, data: Uint8Array): void {
-    if (this.#closed) return;
-    this.stats.sent++;
-    this.#inFlight++;
-    // With the synchronous lookup the datagram leaves inside this call (uv_udp_try_send) unless
-    // the socket buffer is full; the callback only counts errors and tracks what close() drains.
-    this.socket.send(data.length <= SLAB_COPY_MAX ? slabCopy(data) : data, peer.port, peer.address, this.#afterSend);
+    this.#socket.send(peer, data);
   }
 
   maxMessageSize(): number {
@@ -133,28 +72,15 @@ export class UdpEndpoint implements DatagramEndpoint {
 
   /** The socket buffer sizes the kernel granted (Linux reports twice the value set). */
   bufferSizes(): { readonly recv: number; readonly send: number } {
-    return { recv: this.socket.getRecvBufferSize(), send: this.socket.getSendBufferSize() };
+    return this.#socket.bufferSizes();
   }
 
   /**
-   * Stops sending and receiving, then closes the socket once every send issued before has
-   * completed (at most CLOSE_DRAIN_MS): a datagram still queued (socket buffer full, or a host
-   * name being resolved) is silently dropped when its socket closes — e.g. a DTLS close_notify
-   * or the last response sent right before shutdown.
+   * Stops sending and receiving, then closes the socket once every send issued before has left
+   * (at most CLOSE_DRAIN_MS): a datagram still queued when its socket closes is lost — e.g. a
+   * DTLS close_notify or the last response sent right before shutdown.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#inFlight > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, CLOSE_DRAIN_MS);
-        this.#drained = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#drained = undefined;
-    }
-    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  close(): Promise<void> {
+    return this.#socket.close();
   }
 }
