@@ -32,6 +32,7 @@ import type { OutgoingItem } from "./flights/types.js";
 import { Handshaker, type FinalFlight, type RetransmitOptions } from "./handshaker.js";
 import { decodeHandshakeFragments, fragmentMessage } from "./handshake/header.js";
 import { HandshakeReassembler } from "./handshake/reassembler.js";
+import type { ClientHello } from "./handshake/messages/client-hello.js";
 import type { RecordHeader } from "./record/header.js";
 import { RecordLayer } from "./record/record-layer.js";
 import type { DtlsStats } from "./stats.js";
@@ -96,6 +97,11 @@ export interface ConnectionOptions {
 export interface ConnectionStart {
   readonly recordSequence: number;
   readonly messageSeq: number;
+  /**
+   * That ClientHello as the endpoint decoded it for the cookie check, so flight 0 does not
+   * decode it again. Its fields may be views into the datagram: used only while it is handled.
+   */
+  readonly clientHello?: ClientHello;
 }
 
 type State = "handshaking" | "established" | "closed";
@@ -152,6 +158,7 @@ export class DtlsConnection {
     this.#records = new RecordLayer(start?.recordSequence ?? 0);
     const ctx = new HandshakeContext(options.role, options.config, this.#records);
     ctx.nextSendSeq = start?.messageSeq ?? 0;
+    ctx.clientHello = start?.clientHello;
     this.#lastActivity = options.clock.now();
     const handshaker = new Handshaker(
       ctx,
@@ -482,6 +489,11 @@ export class DtlsConnection {
         // ClientHello goes out with record version DTLS 1.0, as OpenSSL and GnuTLS do, for old servers.
         const version = item.type === HandshakeType.client_hello ? ProtocolVersion.DTLS1_0 : ProtocolVersion.DTLS1_2;
         const maxFragment = budget - this.#records.overhead(item.epoch) - HANDSHAKE_HEADER_LENGTH;
+        if (item.body.length <= maxFragment) {
+          // The usual case: the whole message, already encoded for the transcript, is the record.
+          records.push(this.#records.seal(ContentType.handshake, item.epoch, item.message, version));
+          continue;
+        }
         for (const f of fragmentMessage(item.type, item.seq, item.body, maxFragment)) {
           records.push(this.#records.seal(ContentType.handshake, item.epoch, f, version));
         }
@@ -512,6 +524,10 @@ export class DtlsConnection {
 
 const CHANGE_CIPHER_SPEC = Uint8Array.of(1);
 
+/**
+ * The bytes as a latin1 string (one char per byte), one flat string made in JS: reaching a
+ * small on-heap array's `.buffer` for Buffer.toString would first move it off the V8 heap.
+ */
 function latin1(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.length).toString("latin1");
+  return String.fromCharCode.apply(null, b as unknown as number[]);
 }

@@ -298,7 +298,9 @@ export class DtlsServer implements DatagramEndpoint {
     this.stats.datagramsIn++;
     const { records, malformed } = splitRecords(data);
     if (malformed) this.stats.recordsDropped++;
-    const key = peerKey(peer);
+    // The "address|port" key is built only when needed: a transport that hands up one object per
+    // peer (the native UDP engine) lets an established session be found by identity in #byPeer.
+    let key: string | undefined;
     // Anti-amplification budget for this datagram: all HelloVerifyRequests it draws together
     // (several hellos packed in one datagram) stay within its size, not each one.
     this.#unverifiedBudget = data.length;
@@ -306,10 +308,11 @@ export class DtlsServer implements DatagramEndpoint {
       this.stats.recordsIn++;
       const h = rec.header;
       if (h.epoch === 0 && h.type === ContentType.handshake && rec.fragment[0] === HandshakeType.client_hello) {
-        this.#onClientHello(peer, key, rec);
+        this.#onClientHello(peer, (key ??= peerKey(peer)), rec);
         continue;
       }
-      const entry = this.#peers.get(key);
+      const known = this.#byPeer.get(peer);
+      const entry = known && !known.removed ? known : this.#peers.get((key ??= peerKey(peer)));
       if (!entry) {
         this.stats.recordsDropped++;
         continue;
@@ -375,7 +378,7 @@ export class DtlsServer implements DatagramEndpoint {
       return;
     }
     entry?.pending?.close("local"); // the client gave up on that handshake and started over
-    const conn = new DtlsConnection(this.#connOptions, this.#events, peer, { recordSequence: rec.header.sequence, messageSeq });
+    const conn = new DtlsConnection(this.#connOptions, this.#events, peer, { recordSequence: rec.header.sequence, messageSeq, clientHello: ch });
     const e = this.#peers.get(key) ?? { current: undefined, pending: undefined };
     e.pending = conn;
     this.#peers.set(key, e);

@@ -14,6 +14,7 @@ import { decodeHelloVerifyRequest, encodeHelloVerifyRequest } from "../../../edg
 import { decodeServerName, encodeServerName, decodeRenegotiationInfo } from "../../../edge-agent/src/dtls/handshake/messages/extensions.js";
 import { decodeRecordHeader, encodeRecordHeader, splitRecords } from "../../../edge-agent/src/dtls/record/header.js";
 import { decodePskIdentity, encodePskIdentity, pskPreMasterSecret } from "../../../edge-agent/src/dtls/key-exchange/psk.js";
+import { helloVerifyRequestRecord } from "../../../edge-agent/src/dtls/flights/flight2.js";
 import { hex, toHex } from "./helpers.js";
 
 test("ByteReader: bounds are checked on every read", () => {
@@ -41,6 +42,28 @@ test("ByteReader/Writer: u24, u32, u48 including 2^48-1, and growth past the ini
   assert.ok(v.every((x) => x === 7));
   assert.equal(r.u8(), 9);
   r.end();
+});
+
+test("ByteWriter over a caller's buffer writes into it (no allocation); outgrowing it moves the output to a buffer of its own", () => {
+  const scratch = new Uint8Array(4);
+  const out = new ByteWriter(scratch).u16(0x0102).u8(3).finish();
+  assert.deepEqual([...scratch.subarray(0, 3)], [1, 2, 3], "written in place");
+  assert.equal(out.buffer, scratch.buffer, "finish() is a view of the caller's buffer");
+  const grown = new ByteWriter(scratch).u32(0xaabbccdd).u8(0xee).finish();
+  assert.equal(toHex(grown), "aabbccddee");
+  assert.notEqual(grown.buffer, scratch.buffer, "a longer output moves to a buffer of its own");
+  const exact = new ByteWriter(3).u8(1).u16(2).finish();
+  assert.equal(exact.byteLength, exact.buffer.byteLength, "an exactly sized writer hands over its whole array");
+});
+
+test("HelloVerifyRequest record: one record, DTLS 1.0, the hello's sequence numbers, unfragmented (RFC 6347 §4.2.1)", () => {
+  const cookie = Uint8Array.from({ length: 16 }, (_, i) => i);
+  const record = helloVerifyRequestRecord(cookie, 0x0102_0304_0506, 1);
+  const header = decodeRecordHeader(new ByteReader(record));
+  assert.deepEqual(header, { type: 22, version: 0xfeff, epoch: 0, sequence: 0x0102_0304_0506, length: record.length - 13 });
+  const [fragment, ...rest] = decodeHandshakeFragments(record.subarray(13));
+  assert.equal(rest.length, 0);
+  assert.deepEqual({ ...fragment!, data: toHex(fragment!.data) }, { type: 3, length: 19, seq: 1, offset: 0, data: toHex(encodeHelloVerifyRequest({ version: 0xfeff, cookie })) });
 });
 
 test("record header: round trip; sequence numbers are exact to 48 bits", () => {

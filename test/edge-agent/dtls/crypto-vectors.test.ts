@@ -100,7 +100,7 @@ test("key schedule wiring: master secret, key block and Finished use the RFC 524
 });
 
 test("P_SHA256 matches RFC 5246 §5 written with createHmac: any secret length (RFC 2104 long keys), seed parts and output length", () => {
-  // The PRF builds HMAC from one-shot hashes (RFC 2104 §2); node's createHmac is the reference.
+  // The PRF builds HMAC on its own SHA-256 with the key pads compressed once (RFC 2104 §4); node's createHmac is the reference.
   const reference = (secret: Uint8Array, seed: Uint8Array, length: number): string => {
     const mac = (...d: Uint8Array[]) => d.reduce((h, x) => h.update(x), createHmac("sha256", secret)).digest();
     let out = Buffer.alloc(0);

@@ -2,7 +2,8 @@
  * Randomness, MAC keys and comparisons the handshake needs, kept behind the crypto port so
  * nothing else in dtls/ imports node:crypto.
  */
-import { createHmac, createSecretKey, randomBytes as nodeRandomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
+import { randomBytes as nodeRandomBytes } from "node:crypto";
+import { HmacSha256, SHA256_DIGEST } from "./sha256.js";
 
 /**
  * Small requests are served from a pool filled 4 KiB at a time: each call into OpenSSL costs
@@ -27,22 +28,43 @@ export function randomBytes(n: number): Uint8Array {
   return out;
 }
 
-/** Constant-time equality for secrets and MACs (false on length mismatch). */
+/**
+ * Equality for secrets and MACs without an early exit: every byte is compared whatever the
+ * first difference (false on length mismatch, which is public). In JS rather than
+ * `timingSafeEqual`, which takes the arrays' ArrayBuffers and so moves small on-heap arrays
+ * (a 12-byte verify_data, a 16-byte cookie) off the V8 heap first.
+ */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
 }
 
-/** An HMAC-SHA256 key imported once (cookie secrets are used for every ClientHello). */
+/**
+ * An HMAC-SHA256 key used for many MACs (cookie secrets: two MACs per ClientHello). Its pads
+ * are compressed once (RFC 2104 §4, sha256.ts): a MAC of a ClientHello's cookie input is three
+ * block compressions, with no native object per MAC.
+ */
 export class HmacSha256Key {
-  readonly #key: KeyObject;
+  readonly #mac: HmacSha256;
 
   constructor(secret: Uint8Array) {
-    this.#key = createSecretKey(secret);
+    this.#mac = new HmacSha256(secret);
   }
 
+  /** HMAC of `data` concatenated, as a new 32-byte array. */
   mac(...data: readonly Uint8Array[]): Uint8Array {
-    const h = createHmac("sha256", this.#key);
-    for (const d of data) h.update(d);
-    return h.digest();
+    return this.#mac.mac(...data);
+  }
+
+  /** The first `out.length` (≤ 32) bytes of the HMAC of `data[start..end]`, into `out`. */
+  truncatedMacInto(out: Uint8Array, data: Uint8Array, start = 0, end = data.length): Uint8Array {
+    this.#mac.begin().update(data, start, end).finishInto(FULL_MAC);
+    for (let i = 0; i < out.length; i++) out[i] = FULL_MAC[i]!;
+    FULL_MAC.fill(0);
+    return out;
   }
 }
+
+const FULL_MAC = new Uint8Array(SHA256_DIGEST);

@@ -5,6 +5,7 @@
 import { ANONYMOUS, type PeerIdentity } from "../../transport/types.js";
 import { HandshakeType } from "../constants.js";
 import { extendedMasterSecret, finishedVerifyData, keyBlock, masterSecret, type EcdheCurve } from "../crypto/index.js";
+import { encodeWholeMessage } from "../handshake/header.js";
 import { Transcript } from "../handshake/transcript.js";
 import type { ClientHello } from "../handshake/messages/client-hello.js";
 import type { KeyExchange } from "../key-exchange/types.js";
@@ -85,11 +86,14 @@ export class HandshakeContext {
     readonly records: RecordLayer,
   ) {}
 
-  /** Adds a handshake message to the flight being generated and to the transcript. */
+  /**
+   * Adds a handshake message to the flight being generated and to the transcript. It is
+   * encoded with its header once: the transcript keeps that array and the flight sends it.
+   */
   emit(type: number, body: Uint8Array): void {
     const seq = this.nextSendSeq++;
-    this.outgoing.push({ kind: "handshake", type, seq, body, epoch: this.writeEpoch });
-    if (type !== HandshakeType.hello_verify_request) this.addToTranscript(type, seq, body);
+    const message = type === HandshakeType.hello_verify_request ? encodeWholeMessage(type, seq, body) : this.addToTranscript(type, seq, body);
+    this.outgoing.push({ kind: "handshake", type, seq, body, message, epoch: this.writeEpoch });
   }
 
   /** Adds ChangeCipherSpec; what follows goes out in the next epoch (whose keys must be installed). */
@@ -99,10 +103,14 @@ export class HandshakeContext {
     if (!this.records.hasWriteEpoch(this.writeEpoch)) throw new Error("ChangeCipherSpec before the keys were derived");
   }
 
-  /** Appends to the transcript; snapshots the session hash after ClientKeyExchange (RFC 7627 §3). */
-  addToTranscript(type: number, seq: number, body: Uint8Array): void {
-    this.transcript.add(type, seq, body);
+  /**
+   * Appends to the transcript and returns the message as hashed (header included); snapshots
+   * the session hash after ClientKeyExchange (RFC 7627 §3).
+   */
+  addToTranscript(type: number, seq: number, body: Uint8Array): Uint8Array {
+    const message = this.transcript.add(type, seq, body);
     if (type === HandshakeType.client_key_exchange) this.sessionHash = this.transcript.hash();
+    return message;
   }
 
   /**

@@ -18,9 +18,11 @@ export const flight0: Flight = {
   },
   expect: () => [{ type: HandshakeType.client_hello }],
   handle(ctx, msg) {
-    let ch;
+    // The server endpoint hands over the hello it decoded for the cookie check (server.ts):
+    // the message this flight receives is that hello (the first one of the connection).
+    let ch = ctx.clientHello;
     try {
-      ch = decodeClientHello(msg.body);
+      ch ??= decodeClientHello(msg.body);
     } catch (err) {
       throw DtlsError.fatal("decode_error", (err as DecodeError).message, err);
     }

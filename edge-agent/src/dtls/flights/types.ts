@@ -22,7 +22,18 @@ export interface ExpectedMessage {
 
 /** One item of an outgoing flight; the same items are re-sent on retransmission (new records). */
 export type OutgoingItem =
-  | { readonly kind: "handshake"; readonly type: number; readonly seq: number; readonly body: Uint8Array; readonly epoch: number }
+  | {
+      readonly kind: "handshake";
+      readonly type: number;
+      readonly seq: number;
+      readonly body: Uint8Array;
+      /**
+       * The message with its 12-byte header as one unfragmented fragment (RFC 6347 §4.2.6): the
+       * bytes the transcript hashes, and the record plaintext whenever the body fits one record.
+       */
+      readonly message: Uint8Array;
+      readonly epoch: number;
+    }
   | { readonly kind: "change_cipher_spec"; readonly epoch: number };
 
 export interface Flight {

@@ -45,7 +45,7 @@ export class CookieJar {
   /** Makes the cookie for this client and hello. */
   make(peer: PeerAddress, hello: ClientHello): Uint8Array {
     this.#rotate();
-    return this.#current.mac(input(peer, hello)).subarray(0, COOKIE_LENGTH);
+    return this.#current.truncatedMacInto(new Uint8Array(COOKIE_LENGTH), input(peer, hello));
   }
 
   /** True if `hello.cookie` was made by us (current or previous secret) for this client and hello. */
@@ -53,16 +53,28 @@ export class CookieJar {
     if (hello.cookie.length !== COOKIE_LENGTH) return false;
     this.#rotate();
     const data = input(peer, hello);
-    if (constantTimeEqual(this.#current.mac(data).subarray(0, COOKIE_LENGTH), hello.cookie)) return true;
-    return this.#previous !== undefined && constantTimeEqual(this.#previous.mac(data).subarray(0, COOKIE_LENGTH), hello.cookie);
+    const expected = expectedScratch;
+    if (constantTimeEqual(this.#current.truncatedMacInto(expected, data), hello.cookie)) return true;
+    return this.#previous !== undefined && constantTimeEqual(this.#previous.truncatedMacInto(expected, data), hello.cookie);
   }
 }
 
-const encoder = new TextEncoder();
+/**
+ * The MAC input is laid out in one scratch buffer reused for every hello (make and verify run
+ * to completion synchronously): no allocation per ClientHello. A hello with more suites than
+ * fit makes the writer grow into a buffer of its own for that call.
+ */
+const inputScratch = new Uint8Array(512);
+const expectedScratch = new Uint8Array(COOKIE_LENGTH);
 
+/** The MAC input (a view of the scratch, valid until the next call). */
 function input(peer: PeerAddress, hello: ClientHello): Uint8Array {
-  const w = new ByteWriter(128);
-  w.vec8(encoder.encode(peer.address)).u16(peer.port);
+  const w = new ByteWriter(inputScratch);
+  // The address as ASCII (an IPv4 or IPv6 literal), length-prefixed.
+  const address = peer.address;
+  w.u8(address.length);
+  for (let i = 0; i < address.length; i++) w.u8(address.charCodeAt(i));
+  w.u16(peer.port);
   w.u16(hello.version).bytes(hello.random).vec8(hello.sessionId);
   w.u16(hello.cipherSuites.length);
   for (const s of hello.cipherSuites) w.u16(s);

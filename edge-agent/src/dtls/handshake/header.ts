@@ -54,15 +54,15 @@ export function decodeHandshakeFragments(plaintext: Uint8Array): HandshakeFragme
   return out;
 }
 
+/** Writes the 12-byte header of a fragment of `fragmentLength` bytes at `offset` of a `length`-byte message. */
+export function writeHandshakeHeader(w: ByteWriter, type: number, length: number, seq: number, offset: number, fragmentLength: number): void {
+  w.u8(type).u24(length).u16(seq).u24(offset).u24(fragmentLength);
+}
+
 export function encodeHandshakeFragment(type: number, length: number, seq: number, offset: number, data: Uint8Array): Uint8Array {
-  return new ByteWriter(HANDSHAKE_HEADER_LENGTH + data.length)
-    .u8(type)
-    .u24(length)
-    .u16(seq)
-    .u24(offset)
-    .u24(data.length)
-    .bytes(data)
-    .finish();
+  const w = new ByteWriter(HANDSHAKE_HEADER_LENGTH + data.length);
+  writeHandshakeHeader(w, type, length, seq, offset, data.length);
+  return w.bytes(data).finish();
 }
 
 /**

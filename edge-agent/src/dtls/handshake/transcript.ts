@@ -24,8 +24,11 @@ export class Transcript {
     return this.#messages.length;
   }
 
-  add(type: number, seq: number, body: Uint8Array): void {
-    this.#messages.push(encodeWholeMessage(type, seq, body));
+  /** Appends a message; returns it as hashed (header included), which is what a sender puts in its record. */
+  add(type: number, seq: number, body: Uint8Array): Uint8Array {
+    const message = encodeWholeMessage(type, seq, body);
+    this.#messages.push(message);
+    return message;
   }
 
   reset(): void {

@@ -69,6 +69,16 @@ export function decodePskIdentity(body: Uint8Array, what: string): string {
   return utf8.decode(v);
 }
 
+/**
+ * The ServerKeyExchange body for the configured hint, encoded once per hint rather than per
+ * handshake (flights and the transcript only read it).
+ */
+let lastHint: { readonly hint: string; readonly body: Uint8Array } | undefined;
+function hintBody(hint: string): Uint8Array {
+  if (lastHint?.hint !== hint) lastHint = { hint, body: encodePskIdentity(hint) };
+  return lastHint.body;
+}
+
 export const pskKeyExchange: KeyExchange = {
   name: "psk",
 
@@ -78,7 +88,7 @@ export const pskKeyExchange: KeyExchange = {
 
   serverFlight(ctx) {
     const hint = ctx.config.serverPsk?.hint;
-    if (hint !== undefined) ctx.emit(HandshakeType.server_key_exchange, encodePskIdentity(hint));
+    if (hint !== undefined) ctx.emit(HandshakeType.server_key_exchange, hintBody(hint));
   },
 
   expectFromServer(): readonly ExpectedMessage[] {

@@ -43,6 +43,14 @@ export function encodeExtensions(w: ByteWriter, extensions: readonly Extension[]
   });
 }
 
+/** Bytes `encodeExtensions` writes for `extensions`. */
+export function extensionsLength(extensions: readonly Extension[]): number {
+  if (extensions.length === 0) return 0;
+  let n = 2;
+  for (const e of extensions) n += 4 + e.data.length;
+  return n;
+}
+
 export function findExtension(extensions: readonly Extension[], type: number): Extension | undefined {
   return extensions.find((e) => e.type === type);
 }

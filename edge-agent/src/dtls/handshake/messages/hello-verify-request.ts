@@ -27,6 +27,18 @@ export function decodeHelloVerifyRequest(body: Uint8Array): HelloVerifyRequest {
   return { version, cookie };
 }
 
+/** Bytes `writeHelloVerifyRequest` writes. */
+export function helloVerifyRequestLength(hvr: HelloVerifyRequest): number {
+  return 3 + hvr.cookie.length;
+}
+
+/** Writes the body into `w` (the stateless server builds the whole record in one buffer). */
+export function writeHelloVerifyRequest(w: ByteWriter, hvr: HelloVerifyRequest): void {
+  w.u16(hvr.version).vec8(hvr.cookie);
+}
+
 export function encodeHelloVerifyRequest(hvr: HelloVerifyRequest): Uint8Array {
-  return Uint8Array.from(new ByteWriter(3 + hvr.cookie.length).u16(hvr.version).vec8(hvr.cookie).finish());
+  const w = new ByteWriter(helloVerifyRequestLength(hvr));
+  writeHelloVerifyRequest(w, hvr);
+  return w.finish();
 }

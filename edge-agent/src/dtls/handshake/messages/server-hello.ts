@@ -15,7 +15,7 @@
  */
 import { ByteReader, ByteWriter, DecodeError } from "../../codec/bytes.js";
 import { RANDOM_LENGTH } from "../../constants.js";
-import { decodeExtensions, encodeExtensions, type Extension } from "./extensions.js";
+import { decodeExtensions, encodeExtensions, extensionsLength, type Extension } from "./extensions.js";
 
 export interface ServerHello {
   readonly version: number;
@@ -40,8 +40,9 @@ export function decodeServerHello(body: Uint8Array): ServerHello {
 }
 
 export function encodeServerHello(sh: ServerHello): Uint8Array {
-  const w = new ByteWriter(96);
+  // Sized exactly: finish() then returns the writer's own array (no view, no copy).
+  const w = new ByteWriter(2 + sh.random.length + 1 + sh.sessionId.length + 2 + 1 + extensionsLength(sh.extensions));
   w.u16(sh.version).bytes(sh.random).vec8(sh.sessionId).u16(sh.cipherSuite).u8(sh.compressionMethod);
   encodeExtensions(w, sh.extensions);
-  return Uint8Array.from(w.finish());
+  return w.finish();
 }
