@@ -20,7 +20,7 @@ import { DEFAULT_UDP_ENGINE } from "../edge-agent/src/transport/udp.js";
 import { chartSvg } from "./report/svg.js";
 import { headroomLines, fmtValue, resultsTable } from "./report/table.js";
 import type { Cell, Report, Row, Sample } from "./report/types.js";
-import { hasCommand, LIBCOAP_SERVER, startEcho, startLibcoap, startOurs, type RunningServer, type ServerName } from "./servers.js";
+import { hasCommand, LIBCOAP_SERVER, startEcho, startLibcoap, startOurs, oursStartMode, type RunningServer, type ServerName } from "./servers.js";
 import { PROFILES, selectWorkloads, type Workload } from "./workloads.js";
 
 const RESULTS = fileURLToPath(new URL("./results/", import.meta.url));
@@ -205,6 +205,7 @@ async function runLoad(args: BenchArgs): Promise<Report> {
       "Each session is its own UDP socket on its own loopback source address (127.<worker>.x.y), as a device would be; DTLS sessions offer one suite: TLS_PSK_WITH_AES_128_CCM_8, or TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 for hs-ecdhe.",
       "srv CPU µs/op: server CPU time (/proc/PID/stat) over the measured window divided by operations; robust to other load on the machine, unlike req/s.",
       `AES-128-CCM engine of our agent and of the generator's DtlsClient: ${DEFAULT_CCM_ENGINE === "native" ? "native (edge-agent/native/ccm, built by npm ci)" : "node:crypto (the optional native addon is not built: npm run build:native -w edge-agent)"}.`,
+      `Our agent ran from ${oursStartMode}.`,
       `UDP engine of our agent: ${DEFAULT_UDP_ENGINE === "native" ? "native (edge-agent/native/udp: recvmmsg/sendmmsg, one JS call per batch; COAPS_EDGE_UDP=dgram selects node:dgram)" : `node:dgram (${process.env["COAPS_EDGE_UDP"] === "dgram" ? "COAPS_EDGE_UDP=dgram" : "the optional native addon is not built: npm run build:native -w edge-agent"})`}.`,
       "idle: fresh servers; RSS (VmRSS) after start-up vs after N sessions with one GET each, divided by N.",
       ...(idle.some((w) => w.detach)

@@ -163,6 +163,14 @@ if [ "$deps" = npm ]; then
     --no-audit --no-fund --loglevel=error) || die "npm ci failed in $stage"
   (cd "$stage" && "$node" --input-type=module -e 'await import("tsx/esm/api")') ||
     die "the installed app cannot load tsx (npm ci left it out?)"
+  # The start-up bundle: ~50 MB less RSS than running the sources through tsx (docs/benchmarks.md,
+  # issue 7). bin/coaps-edge.mjs runs it only while nothing it was built from has changed, and
+  # the sources through tsx otherwise, so a failed build here costs memory, not correctness.
+  if (cd "$stage" && "$node" edge-agent/bin/bundle.mjs >/dev/null); then
+    say "built the start-up bundle (edge-agent/dist/bundle)"
+  else
+    say "warning: the start-up bundle did not build; the agent runs its sources through tsx"
+  fi
 else
   say "--deps none: not installing node_modules (the packager provides $prefix/app/node_modules)"
 fi

@@ -106,6 +106,15 @@ describe("infra/gateway/install.sh into a DESTDIR", () => {
     assert.match(r.stdout, /agent \[options\]/);
   });
 
+  it("builds the start-up bundle, fresh for the installed sources after the move into place", async () => {
+    const { freshBundle } = await import("../../edge-agent/bin/fresh-bundle.mjs");
+    const dir = join(opt(), "app/edge-agent/dist/bundle");
+    assert.match(first.stdout, /built the start-up bundle/);
+    const reasons: string[] = [];
+    const bundle = join(dir, "coaps-edge.mjs");
+    assert.equal(freshBundle({ bundle, manifest: join(dir, "manifest.json"), why: (r) => reasons.push(r) }), bundle, reasons.join("; "));
+  });
+
   it("writes agent.json from the example: valid for the agent, a fresh random PSK, mode 0640 in a 0750 dir", () => {
     assert.equal(mode(etc()), "0750");
     const file = join(etc(), "agent.json");

@@ -13,9 +13,12 @@
  * collections (10,000 entries at 30k requests/s live ~0.3 s), so whatever heap objects an entry
  * owns are copied by the scavenger and then promoted. So an entry owns none of its own: its
  * fields are slots in parallel arrays (typed arrays for the numbers), the index is one small
- * Map<message ID, slot> per peer (Smi keys, no "addr|port|mid" string per message), and only
- * the reply bytes are the entry's. Callers hold an entry by its sequence number (`DedupHandle`),
- * which stays safe after the slot was evicted and reused.
+ * record per peer (Smi keys, no "addr|port|mid" string per message), and only the reply bytes
+ * are the entry's. A peer with one live entry — every idle device that sent one request in the
+ * last EXCHANGE_LIFETIME — holds its slot in the record itself; only a second entry makes it a
+ * Map<message ID, slot> (a Map and its hash table are ~550 bytes: bench/micro/idle-sessions.ts).
+ * Callers hold an entry by its sequence number (`DedupHandle`), which stays safe after the slot
+ * was evicted and reused.
  */
 import type { PeerAddress } from "../transport/types.js";
 
@@ -49,7 +52,10 @@ export function exchangeKey(peer: PeerAddress, messageId: number): string {
 /** One peer's entries by message ID (lives while the peer has any). */
 interface PeerIndex {
   readonly key: string;
-  readonly slots: Map<number, number>;
+  /** The peer's one entry while it has at most one (−1: none); unused once `slots` exists. */
+  slot: number;
+  /** Every entry by message ID, from the peer's second live entry on. */
+  slots: Map<number, number> | undefined;
 }
 
 export class DedupCache<P = unknown> {
@@ -86,10 +92,15 @@ export class DedupCache<P = unknown> {
     return { entries: this.#live, bytes: this.#bytes, evictions: this.#evictions };
   }
 
+  /** Peers with live entries (each holds one index record; an index with no entries is deleted). */
+  get peerCount(): number {
+    return this.#peers.size;
+  }
+
   /** The live entry for (peer, message ID), or undefined (an expired one is removed). */
   find(peer: PeerAddress, messageId: number, now: number): DedupHandle | undefined {
     const index = this.#peers.get(this.#peerKey(peer));
-    const slot = index?.slots.get(messageId);
+    const slot = index === undefined ? undefined : this.#lookup(index, messageId);
     if (slot === undefined) return undefined;
     if (this.#expires[slot]! <= now) {
       this.#delete(slot);
@@ -102,18 +113,18 @@ export class DedupCache<P = unknown> {
   add(peer: PeerAddress, messageId: number, now: number, lifetimeMs: number, pending?: P): DedupHandle {
     const key = this.#peerKey(peer);
     let index = this.#peers.get(key);
-    const old = index?.slots.get(messageId);
+    const old = index === undefined ? undefined : this.#lookup(index, messageId);
     if (old !== undefined) this.#delete(old);
     this.#sweep(now);
     if (this.#tailSeq - this.#headSeq === this.#capacity) {
       if (this.#capacity < this.#maxEntries) this.#grow(Math.min(this.#maxEntries, this.#capacity * 2));
       else this.#evictOldest();
     }
-    if (index === undefined || index.slots.size === 0) {
+    if (index === undefined || isEmpty(index)) {
       // The peer's index may have been dropped by the sweep or eviction just now.
       index = this.#peers.get(key);
       if (index === undefined) {
-        index = { key, slots: new Map() };
+        index = { key, slot: -1, slots: undefined };
         this.#peers.set(key, index);
       }
     }
@@ -125,7 +136,7 @@ export class DedupCache<P = unknown> {
     this.#expires[slot] = now + lifetimeMs;
     this.#reply[slot] = undefined;
     this.#pending[slot] = pending;
-    index.slots.set(messageId, slot);
+    this.#link(index, messageId, slot);
     this.#live++;
     this.#bytes += ENTRY_OVERHEAD;
     this.#enforceBytes(seq);
@@ -178,6 +189,27 @@ export class DedupCache<P = unknown> {
     return this.#memoKey;
   }
 
+  /** The slot of the peer's entry for `messageId`, if it has one. */
+  #lookup(index: PeerIndex, messageId: number): number | undefined {
+    if (index.slots !== undefined) return index.slots.get(messageId);
+    return index.slot >= 0 && this.#mid[index.slot] === messageId ? index.slot : undefined;
+  }
+
+  /** Files `slot` under `messageId` in the peer's index (replacing the slot of the same ID). */
+  #link(index: PeerIndex, messageId: number, slot: number): void {
+    if (index.slots !== undefined) {
+      index.slots.set(messageId, slot);
+    } else if (index.slot < 0 || this.#mid[index.slot] === messageId) {
+      index.slot = slot;
+    } else {
+      index.slots = new Map([
+        [this.#mid[index.slot]!, index.slot],
+        [messageId, slot],
+      ]);
+      index.slot = -1;
+    }
+  }
+
   /** The slot of a live entry, or undefined once it is gone (its slot may hold another by now). */
   #slotOf(handle: DedupHandle): number | undefined {
     if (handle < this.#headSeq || handle >= this.#tailSeq) return undefined;
@@ -188,8 +220,9 @@ export class DedupCache<P = unknown> {
   #delete(slot: number): void {
     const index = this.#peer[slot];
     if (index === undefined) return;
-    index.slots.delete(this.#mid[slot]!);
-    if (index.slots.size === 0) this.#peers.delete(index.key);
+    if (index.slots !== undefined) index.slots.delete(this.#mid[slot]!);
+    else index.slot = -1;
+    if (isEmpty(index)) this.#peers.delete(index.key);
     this.#bytes -= ENTRY_OVERHEAD + (this.#reply[slot]?.length ?? 0);
     this.#live--;
     this.#peer[slot] = undefined;
@@ -252,7 +285,10 @@ export class DedupCache<P = unknown> {
       expires[i] = this.#expires[from]!;
       reply[i] = this.#reply[from];
       pending[i] = this.#pending[from];
-      if (index !== undefined) index.slots.set(mid[i]!, i);
+      if (index !== undefined) {
+        if (index.slots !== undefined) index.slots.set(mid[i]!, i);
+        else index.slot = i;
+      }
     }
     this.#peer = peer;
     this.#mid = mid;
@@ -263,4 +299,8 @@ export class DedupCache<P = unknown> {
     this.#capacity = capacity;
     this.#head = 0;
   }
+}
+
+function isEmpty(index: PeerIndex): boolean {
+  return index.slots === undefined ? index.slot < 0 : index.slots.size === 0;
 }

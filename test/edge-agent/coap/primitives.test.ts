@@ -133,6 +133,27 @@ describe("DedupCache", () => {
     assert.equal(c.reply(newest), undefined);
   });
 
+  it("a peer's index holds one entry inline, then a map; it is deleted with its last entry", () => {
+    const c = new DedupCache({ maxEntries: 1000 });
+    const a1 = c.add(A, 1, 0, 1000);
+    assert.equal(c.find(A, 2, 1), undefined, "another message ID of a peer with one entry");
+    const a2 = c.add(A, 2, 100, 1000);
+    const b1 = c.add(B, 1, 100, 5000);
+    for (let i = 0; i < 100; i++) c.add({ ...B, port: 6000 + i }, i, 200, 5000); // the ring grows and re-lays every index
+    assert.equal(c.find(A, 1, 300), a1);
+    assert.equal(c.find(A, 2, 300), a2);
+    assert.equal(c.find(B, 1, 300), b1);
+    assert.equal(c.peerCount, 102);
+    assert.equal(c.find(A, 1, 1000), undefined, "expired");
+    assert.equal(c.peerCount, 102, "A still has message 2");
+    assert.equal(c.find(A, 2, 1100), undefined);
+    assert.equal(c.peerCount, 101, "no index is kept for a peer without entries");
+    c.add(B, 2, 5300, 1000); // the insert sweeps everything that expired (B/1 at 5100, the others at 5200)
+    assert.equal(c.find(B, 1, 5300), undefined);
+    assert.equal(c.peerCount, 1, "only B, with its new entry");
+    assert.notEqual(c.find(B, 2, 5301), undefined);
+  });
+
   it("a message ID received again replaces its entry; clear() forgets everything", () => {
     const c = new DedupCache({ maxEntries: 10 });
     const first = c.add(A, 7, 0, 1000);

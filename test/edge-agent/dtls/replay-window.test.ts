@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ReplayWindow } from "../../../edge-agent/src/dtls/record/replay-window.js";
+import { ReplayWindow, smallInt } from "../../../edge-agent/src/dtls/record/replay-window.js";
 
 test("new numbers pass, duplicates and numbers left of the window do not", () => {
   const w = new ReplayWindow();
@@ -62,4 +62,10 @@ test("reset empties the window (a read epoch installed anew starts from nothing)
   w.accept(3);
   assert.equal(w.check(3), false);
   assert.ok(w.check(2));
+});
+
+test("smallInt keeps every value, as an int32 up to 2^31 − 1 (no boxed number per session)", () => {
+  for (const n of [-1, 0, 7, 2 ** 31 - 1, 2 ** 31, 2 ** 40, 2 ** 48 - 1]) assert.equal(smallInt(n), n);
+  const decoded = 0 * 0x1_0000_0000 + 1234; // as a u48 decoder builds it
+  assert.equal(smallInt(decoded), 1234);
 });

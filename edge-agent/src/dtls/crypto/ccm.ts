@@ -21,7 +21,9 @@
  * Contexts cost native memory (~1.2 kB per context here), and a gateway may hold 100,000 idle
  * sessions with two keys each. So a key keeps only its 16 bytes while cold; its contexts are
  * made on first use and dropped again when more than MAX_HOT_KEYS other keys were used since
- * (an intrusive LRU list: moving a key to the front allocates nothing).
+ * (an intrusive LRU list: moving a key to the front allocates nothing). The cold key is a
+ * 16-character latin1 string: 32 bytes on the V8 heap, where a 16-byte Uint8Array costs ~200
+ * (its JSTypedArray, JSArrayBuffer and backing-store record; bench/micro/idle-sessions.ts).
  *
  * When the optional native addon is built (ccm-native.ts), keys use it instead: OpenSSL's own
  * CCM on one context per direction, one call per record, under the same LRU.
@@ -68,7 +70,8 @@ class HotList {
 const hot = new HotList();
 
 export class AesCcm {
-  readonly #key: Uint8Array;
+  /** The AES key, one latin1 character per byte (see the module comment). */
+  readonly #key: string;
   readonly #native: boolean;
   /** node:crypto engine: the CBC and ECB contexts. */
   #ctx: Contexts | undefined;
@@ -90,9 +93,9 @@ export class AesCcm {
     if (key.length !== 16) throw new RangeError(`aes-128-ccm needs a 16-byte key, got ${key.length}`);
     // §2: M ∈ {4, 6, 8, 10, 12, 14, 16}.
     if (tagLength < 4 || tagLength > 16 || tagLength % 2 !== 0) throw new RangeError(`invalid CCM tag length ${tagLength}`);
-    // An array of its own: Buffer.from would take a slice of node's shared slab, and a long-lived
+    // Not a Buffer.from copy either: that takes a slice of node's shared slab, and a long-lived
     // key there would pin the whole 8 KiB slab (one per idle session in the worst case).
-    this.#key = Uint8Array.from(key);
+    this.#key = Buffer.from(key.buffer, key.byteOffset, key.length).toString("latin1");
   }
 
   /** True while this key holds live cipher contexts (for tests). */
@@ -163,7 +166,7 @@ export class AesCcm {
   #nativeContexts(nonceLength: number): NativeKey {
     this.#touch();
     if (this.#nativeKey === undefined || this.#nonceLength !== nonceLength) {
-      this.#nativeKey = nativeCcm!.newKey(this.#key, this.tagLength, nonceLength);
+      this.#nativeKey = nativeCcm!.newKey(keyBytes(this.#key), this.tagLength, nonceLength);
       this.#nonceLength = nonceLength;
     }
     return this.#nativeKey;
@@ -173,8 +176,8 @@ export class AesCcm {
     this.#touch();
     if (this.#ctx !== undefined) return this.#ctx;
     const made: Contexts = {
-      cbc: createCipheriv("aes-128-cbc", this.#key, ZERO_IV).setAutoPadding(false),
-      ecb: createCipheriv("aes-128-ecb", this.#key, null).setAutoPadding(false),
+      cbc: createCipheriv("aes-128-cbc", keyBytes(this.#key), ZERO_IV).setAutoPadding(false),
+      ecb: createCipheriv("aes-128-ecb", keyBytes(this.#key), null).setAutoPadding(false),
       chain: ZERO_IV,
       chainAt: 0,
     };
@@ -238,6 +241,14 @@ export class AesCcm {
     }
     return ctx.ecb.update(a);
   }
+}
+
+/**
+ * A cold key's bytes for making contexts: a short-lived slab slice (OpenSSL copies the key into
+ * its context; the slice is garbage right after).
+ */
+function keyBytes(key: string): Buffer {
+  return Buffer.from(key, "latin1");
 }
 
 function pushFront(k: AesCcm): void {

@@ -31,32 +31,21 @@ export class RecordCipher {
    * per direction of every idle session (issue 7).
    */
   readonly #aead: AesCcm | AeadCipher;
-  /** The 4-byte fixed IV (client/server_write_IV) as an unsigned 32-bit number. */
+  /**
+   * The 4-byte fixed IV (client/server_write_IV) as a signed 32-bit number: always a small
+   * integer to V8, where an unsigned one above 2^31 would be a boxed heap number per session.
+   */
   readonly #fixedIv: number;
   /** Bytes added to the plaintext: explicit nonce + tag (the 13-byte header not included). */
   readonly expansion: number;
 
-  constructor(
-    readonly suite: CipherSuite,
-    key: Uint8Array,
-    fixedIv: Uint8Array,
-  ) {
+  // The suite is not kept: what the record path needs of it is in the fields (an idle session
+  // holds two RecordCiphers, so each field is 8 bytes × 2 per session; issue 7).
+  constructor(suite: CipherSuite, key: Uint8Array, fixedIv: Uint8Array) {
     if (fixedIv.length !== suite.fixedIvLength) throw new RangeError("fixed IV length does not match the suite");
     this.#aead = suite.aead === "aes-128-ccm" ? new AesCcm(key, suite.tagLength) : new AeadCipher(suite.aead, key, suite.tagLength);
-    this.#fixedIv = ((fixedIv[0]! << 24) | (fixedIv[1]! << 16) | (fixedIv[2]! << 8) | fixedIv[3]!) >>> 0;
+    this.#fixedIv = (fixedIv[0]! << 24) | (fixedIv[1]! << 16) | (fixedIv[2]! << 8) | fixedIv[3]!;
     this.expansion = suite.explicitNonceLength + suite.tagLength;
-  }
-
-  #setAad(type: number, version: number, epoch: number, sequence: number, plaintextLength: number): void {
-    const a = aadScratch;
-    a[0] = epoch >>> 8;
-    a[1] = epoch & 0xff;
-    writeU48(a, 2, sequence);
-    a[8] = type;
-    a[9] = version >>> 8;
-    a[10] = version & 0xff;
-    a[11] = plaintextLength >>> 8;
-    a[12] = plaintextLength & 0xff;
   }
 
   /**
@@ -75,9 +64,9 @@ export class RecordCipher {
     out[12] = fragmentLength & 0xff;
     // nonce_explicit = epoch ‖ sequence_number: unique per key because sequence numbers never repeat in an epoch.
     // Copied byte by byte: a subarray of the small (on-heap) record would move it off the heap.
-    nonceScratch.writeUInt32BE(this.#fixedIv, 0);
+    nonceScratch.writeInt32BE(this.#fixedIv, 0);
     for (let i = 0; i < 8; i++) nonceScratch[4 + i] = out[13 + i] = out[3 + i]!;
-    this.#setAad(type, version, epoch, sequence, plaintext.length);
+    setAad(type, version, epoch, sequence, plaintext.length);
     this.#aead.sealInto(nonceScratch, aadScratch, plaintext, out, 21);
     return out;
   }
@@ -86,9 +75,9 @@ export class RecordCipher {
   open(header: RecordHeader, fragment: Uint8Array): Uint8Array | undefined {
     if (fragment.length < this.expansion) return undefined;
     const plaintextLength = fragment.length - this.expansion;
-    nonceScratch.writeUInt32BE(this.#fixedIv, 0);
+    nonceScratch.writeInt32BE(this.#fixedIv, 0);
     for (let i = 0; i < 8; i++) nonceScratch[4 + i] = fragment[i]!;
-    this.#setAad(header.type, header.version, header.epoch, header.sequence, plaintextLength);
+    setAad(header.type, header.version, header.epoch, header.sequence, plaintextLength);
     return this.#aead.open(nonceScratch, aadScratch, fragment.subarray(8));
   }
 }
@@ -103,6 +92,19 @@ function newRecord(type: number, length: number): Uint8Array {
   if (type !== ContentType.application_data) return new Uint8Array(length);
   const slab = Buffer.allocUnsafe(length);
   return new Uint8Array(slab.buffer, slab.byteOffset, length);
+}
+
+/** additional_data into the shared scratch (a module function: a private method would add a brand field per instance). */
+function setAad(type: number, version: number, epoch: number, sequence: number, plaintextLength: number): void {
+  const a = aadScratch;
+  a[0] = epoch >>> 8;
+  a[1] = epoch & 0xff;
+  writeU48(a, 2, sequence);
+  a[8] = type;
+  a[9] = version >>> 8;
+  a[10] = version & 0xff;
+  a[11] = plaintextLength >>> 8;
+  a[12] = plaintextLength & 0xff;
 }
 
 function writeU48(out: Uint8Array, at: number, v: number): void {

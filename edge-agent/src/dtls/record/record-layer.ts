@@ -11,7 +11,7 @@ import { DtlsError } from "../errors.js";
 import { MAX_SEQUENCE, ProtocolVersion, RECORD_HEADER_LENGTH } from "../constants.js";
 import type { RecordHeader } from "./header.js";
 import type { RecordCipher } from "./record-cipher.js";
-import { ReplayWindow } from "./replay-window.js";
+import { ReplayWindow, smallInt } from "./replay-window.js";
 
 /**
  * One epoch's read and write state in one object: the replay window (as the base class), the
@@ -31,7 +31,11 @@ class EpochState extends ReplayWindow {
 export type OpenFailure = "no_epoch" | "replay" | "decrypt";
 
 export class RecordLayer {
-  readonly #epochs: (EpochState | undefined)[] = [];
+  // Two fields, not an array of epochs: there is no renegotiation, so no epoch above 1, and an
+  // array's element store (~190 bytes after two appends) would outweigh both states of an idle
+  // session (issue 7, bench/micro/idle-sessions.ts).
+  readonly #epoch0: EpochState;
+  #epoch1: EpochState | undefined;
 
   /**
    * @param initialWriteSequence first epoch-0 sequence number. A stateless server starts at the
@@ -42,42 +46,50 @@ export class RecordLayer {
     const e = new EpochState();
     e.readCipher = null;
     e.writeCipher = null;
-    e.next = initialWriteSequence;
-    this.#epochs[0] = e;
+    e.next = smallInt(initialWriteSequence);
+    this.#epoch0 = e;
   }
 
-  #epoch(epoch: number): EpochState {
-    return (this.#epochs[epoch] ??= new EpochState());
+  /** The state of `epoch` (0 or 1), if it exists. */
+  #state(epoch: number): EpochState | undefined {
+    return epoch === 0 ? this.#epoch0 : epoch === 1 ? this.#epoch1 : undefined;
+  }
+
+  /** Epoch 1's state, made when its first key is installed. */
+  #install(epoch: number): EpochState {
+    if (epoch === 0) return this.#epoch0;
+    if (epoch !== 1) throw new RangeError(`epoch ${epoch}: DTLS without renegotiation has epochs 0 and 1 only`);
+    return (this.#epoch1 ??= new EpochState());
   }
 
   hasReadEpoch(epoch: number): boolean {
-    return this.#epochs[epoch]?.readCipher !== undefined;
+    return this.#state(epoch)?.readCipher !== undefined;
   }
 
   hasWriteEpoch(epoch: number): boolean {
-    return this.#epochs[epoch]?.writeCipher !== undefined;
+    return this.#state(epoch)?.writeCipher !== undefined;
   }
 
   installRead(epoch: number, cipher: RecordCipher): void {
-    const e = this.#epoch(epoch);
+    const e = this.#install(epoch);
     e.readCipher = cipher;
     e.reset();
   }
 
   installWrite(epoch: number, cipher: RecordCipher): void {
-    const e = this.#epoch(epoch);
+    const e = this.#install(epoch);
     e.writeCipher = cipher;
     e.next = 0;
   }
 
   /** Bytes one record in `epoch` adds to its plaintext (header + explicit nonce + tag). */
   overhead(epoch: number): number {
-    return RECORD_HEADER_LENGTH + (this.#epochs[epoch]?.writeCipher?.expansion ?? 0);
+    return RECORD_HEADER_LENGTH + (this.#state(epoch)?.writeCipher?.expansion ?? 0);
   }
 
   /** The next write sequence number of `epoch` (for tests and diagnostics). */
   nextWriteSequence(epoch: number): number | undefined {
-    const e = this.#epochs[epoch];
+    const e = this.#state(epoch);
     return e?.writeCipher === undefined ? undefined : e.next;
   }
 
@@ -86,7 +98,7 @@ export class RecordLayer {
    * than wrapping the 48-bit sequence number (a wrap would reuse AEAD nonces).
    */
   seal(type: number, epoch: number, plaintext: Uint8Array, version: number = ProtocolVersion.DTLS1_2): Uint8Array {
-    const state = this.#epochs[epoch];
+    const state = this.#state(epoch);
     if (state?.writeCipher === undefined) throw new RangeError(`no write state for epoch ${epoch}`);
     const sequence = state.next;
     if (sequence > MAX_SEQUENCE) {
@@ -119,7 +131,7 @@ export class RecordLayer {
    * only for records that authenticate). Returns the plaintext or why the record was refused.
    */
   open(header: RecordHeader, fragment: Uint8Array): Uint8Array | OpenFailure {
-    const state = this.#epochs[header.epoch];
+    const state = this.#state(header.epoch);
     if (state?.readCipher === undefined) return "no_epoch";
     if (!state.check(header.sequence)) return "replay";
     let plaintext: Uint8Array | undefined = fragment;

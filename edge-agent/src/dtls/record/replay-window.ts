@@ -6,6 +6,15 @@
  *
  * The 64 bits are two 32-bit halves (bit i = right edge − i): no bigint per record.
  */
+
+/**
+ * `n` as a small integer where it is one. A 48-bit sequence number decoded as hi · 2^32 + lo is
+ * a heap number even when small; stored into a field, it turns that field into a boxed double
+ * in every session's window (16 bytes each). Numbers up to 2^31 − 1 are stored as int32 instead.
+ */
+export function smallInt(n: number): number {
+  return n <= 0x7fff_ffff ? n | 0 : n;
+}
 export const REPLAY_WINDOW_SIZE = 64;
 
 export class ReplayWindow {
@@ -50,7 +59,7 @@ export class ReplayWindow {
         this.#low = this.#low << shift;
       }
       this.#low |= 1;
-      this.#right = seq;
+      this.#right = smallInt(seq);
       return;
     }
     const offset = this.#right - seq;
