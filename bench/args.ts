@@ -7,12 +7,16 @@
  *   --rounds N         rounds per workload, idle-memory ones included (medians over rounds)
  *   --duration S       measured seconds per sample
  *   --workers N        generator processes (default: cores − 1, at least 1)
+ *   --gen-udp E        the generator's UDP engine: native (default when edge-agent/native/udp is
+ *                      built) or dgram; not COAPS_EDGE_UDP's business (that one picks our agent's)
  *   --out DIR          where results go (default bench/results)
  *   --cpu-prof DIR     run our agent under `node --cpu-prof` into DIR (see bench/profile-summary.ts)
  *   --ours-cmd "CMD"   start "ours" with this command instead of `coaps-edge agent` ({port}, {psk},
  *                      {cert}, {key} substituted; it must print "listening on coap://… coaps://…" on stderr)
  *   --no-write         print only, write no files
  */
+import type { GenUdpEngine } from "./load/gen-udp.js";
+
 export interface BenchArgs {
   readonly profile: "full" | "quick" | "smoke";
   readonly only: readonly string[];
@@ -20,6 +24,7 @@ export interface BenchArgs {
   readonly rounds?: number;
   readonly durationMs?: number;
   readonly workers?: number;
+  readonly genUdp?: GenUdpEngine;
   readonly outDir?: string;
   readonly cpuProfileDir?: string;
   readonly oursCmd?: readonly string[];
@@ -44,6 +49,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   let rounds: number | undefined;
   let durationMs: number | undefined;
   let workers: number | undefined;
+  let genUdp: GenUdpEngine | undefined;
   let outDir: string | undefined;
   let cpuProfileDir: string | undefined;
   let oursCmd: string[] | undefined;
@@ -80,6 +86,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case "--workers":
         workers = Math.round(positive(flag, value(), 64));
         break;
+      case "--gen-udp": {
+        const v = value();
+        if (v !== "native" && v !== "dgram") throw new ArgsError(`--gen-udp expects native or dgram, got ${v}`);
+        genUdp = v;
+        break;
+      }
       case "--out":
         outDir = value();
         break;
@@ -108,6 +120,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     ...(rounds !== undefined ? { rounds } : {}),
     ...(durationMs !== undefined ? { durationMs } : {}),
     ...(workers !== undefined ? { workers } : {}),
+    ...(genUdp !== undefined ? { genUdp } : {}),
     ...(outDir !== undefined ? { outDir } : {}),
     ...(cpuProfileDir !== undefined ? { cpuProfileDir } : {}),
     ...(oursCmd !== undefined ? { oursCmd } : {}),

@@ -13,6 +13,7 @@ import { ArgsError, parseBenchArgs, type BenchArgs } from "./args.js";
 import { makeBenchPki } from "./pki.js";
 import { BENCH_PSK, measureIdle, measureRate, NotAvailable, toCell, toRow, unavailable, type Timing } from "./harness.js";
 import { sleep } from "./load/load-mode.js";
+import { DEFAULT_GEN_UDP, describeGenUdp } from "./load/gen-udp.js";
 import { GeneratorPool } from "./load/pool.js";
 import { runMicro } from "./micro/index.js";
 import { DEFAULT_CCM_ENGINE } from "../edge-agent/src/dtls/crypto/ccm.js";
@@ -62,10 +63,10 @@ async function runLoad(args: BenchArgs): Promise<Report> {
   const loadAverage = os.loadavg()[0] ?? 0;
   const busyMachine = loadAverage > os.availableParallelism() / 2;
   if (busyMachine) log(`bench: WARNING load average ${loadAverage.toFixed(2)} on ${os.availableParallelism()} CPUs: other processes will take CPU from the servers; read the per-CPU ratio`);
-  log(`bench: profile ${profile.name}, ${rounds} round(s), ${timing.durationMs / 1000}s windows, ${workers} generator process(es), load average ${loadAverage.toFixed(2)}`);
+  log(`bench: profile ${profile.name}, ${rounds} round(s), ${timing.durationMs / 1000}s windows, ${workers} generator process(es) on ${args.genUdp ?? DEFAULT_GEN_UDP} UDP, load average ${loadAverage.toFixed(2)}`);
 
   const pki = workloads.some((w) => w.protocol === "ecdhe") ? makeBenchPki() : undefined;
-  const pool = GeneratorPool.start(workers);
+  const pool = GeneratorPool.start(workers, { udp: args.genUdp });
   const servers: Partial<Record<Side, RunningServer>> = {};
   const startSide = async (side: Side, profileDir?: string, sessions?: number): Promise<RunningServer> =>
     side === "ours"
@@ -98,7 +99,7 @@ async function runLoad(args: BenchArgs): Promise<Report> {
     try {
       const w: Workload = { id: "ceiling", groups: [], title: "generator ceiling", kind: "load", protocol: "plain", sessions: 10, window: 4, unit: "req/s", better: "higher" };
       ceiling = toCell([await measureRate(pool, w, echo, timing)], []);
-      if (ceiling.status === "ok") log(`ceiling: generator vs raw dgram responder ${fmtValue(ceiling, "req/s")} req/s`);
+      if (ceiling.status === "ok") log(`ceiling: generator vs raw responder ${fmtValue(ceiling, "req/s")} req/s`);
     } catch (e) {
       ceiling = { status: "n/a", reason: (e as Error).message };
     } finally {
@@ -197,7 +198,7 @@ async function runLoad(args: BenchArgs): Promise<Report> {
     date: started.toISOString(),
     profile: profile.name,
     machine: { cpus: cpu.length, cpuModel: cpu[0]?.model.trim() ?? "unknown", node: process.version, platform: `${os.platform()} ${os.release()}`, loadAverage },
-    generator: { workers, ceiling },
+    generator: { workers, udp: pool.udp, ceiling },
     settings: { rounds, idleRounds, warmupMs: timing.warmupMs, durationMs: timing.durationMs },
     rows,
     notes: [
@@ -206,6 +207,7 @@ async function runLoad(args: BenchArgs): Promise<Report> {
       "srv CPU µs/op: server CPU time (/proc/PID/stat) over the measured window divided by operations; robust to other load on the machine, unlike req/s.",
       `AES-128-CCM engine of our agent and of the generator's DtlsClient: ${DEFAULT_CCM_ENGINE === "native" ? "native (edge-agent/native/ccm, built by npm ci)" : "node:crypto (the optional native addon is not built: npm run build:native -w edge-agent)"}.`,
       `Our agent ran from ${oursStartMode}.`,
+      `UDP engine of the generator's sockets in the req/s workloads (the handshake and idle ones open a socket per session and use node:dgram, see bench/load/gen-udp.ts): ${describeGenUdp(pool.udp)}.`,
       `UDP engine of our agent: ${DEFAULT_UDP_ENGINE === "native" ? "native (edge-agent/native/udp: recvmmsg/sendmmsg, one JS call per batch; COAPS_EDGE_UDP=dgram selects node:dgram)" : `node:dgram (${process.env["COAPS_EDGE_UDP"] === "dgram" ? "COAPS_EDGE_UDP=dgram" : "the optional native addon is not built: npm run build:native -w edge-agent"})`}.`,
       "idle: fresh servers; RSS (VmRSS) after start-up vs after N sessions with one GET each, divided by N.",
       ...(idle.some((w) => w.detach)

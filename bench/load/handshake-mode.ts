@@ -5,6 +5,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { Histogram } from "./histogram.js";
+import { DEFAULT_GEN_UDP, sessionUdp } from "./gen-udp.js";
 import type { HandshakeJob, WorkerResult } from "./job.js";
 import { sleep } from "./load-mode.js";
 import { oneGet } from "./one-get.js";
@@ -27,6 +28,7 @@ export class HandshakeRun {
     const job = this.#job;
     const sources = new SourceAddresses(job.sourceNet ?? 10);
     const protocol = PROTOCOLS[job.protocol];
+    const engine = sessionUdp("hs", job.udp ?? DEFAULT_GEN_UDP);
     const hist = new Histogram();
     let ok = 0;
     let errors = 0;
@@ -40,7 +42,7 @@ export class HandshakeRun {
       while (this.#running) {
         const t0 = performance.now();
         try {
-          const s = await protocol.open(job.target, { ...(job.psk ? { psk: job.psk } : {}), handshakeTimeoutMs: job.handshakeTimeoutMs, localAddress: sources.next(job.target.family) });
+          const s = await protocol.open(job.target, { psk: job.psk, handshakeTimeoutMs: job.handshakeTimeoutMs, localAddress: sources.next(job.target.family), engine });
           const outcome = await oneGet(s, this.#template, job.timeoutMs);
           const t1 = performance.now();
           await s.close();

@@ -6,6 +6,7 @@
  * generator needs only `setupConcurrency` sockets at a time instead of N.
  */
 import { performance } from "node:perf_hooks";
+import { DEFAULT_GEN_UDP, sessionUdp } from "./gen-udp.js";
 import type { IdleJob, WorkerResult } from "./job.js";
 import type { SetupReport } from "./load-mode.js";
 import { oneGet } from "./one-get.js";
@@ -34,7 +35,7 @@ export class IdleRun {
     let firstError: string | undefined;
     await mapLimit(job.sessions, job.setupConcurrency, async () => {
       try {
-        const s = await protocol.open(job.target, { ...(job.psk ? { psk: job.psk } : {}), handshakeTimeoutMs: job.handshakeTimeoutMs, localAddress: sources.next(job.target.family) });
+        const s = await protocol.open(job.target, { psk: job.psk, handshakeTimeoutMs: job.handshakeTimeoutMs, localAddress: sources.next(job.target.family), engine: sessionUdp("idle", job.udp ?? DEFAULT_GEN_UDP) });
         if (!job.detach) this.#sessions.push(s);
         if ((await oneGet(s, template, job.timeoutMs)) !== "ok") this.#errors++;
         if (job.detach) {

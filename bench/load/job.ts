@@ -3,6 +3,7 @@
  * they cross the child_process IPC channel). All modes are bounded in time and in count.
  */
 import type { PeerAddress } from "../../edge-agent/src/transport/types.js";
+import type { GenUdpEngine } from "./gen-udp.js";
 import type { SparseHistogram } from "./histogram.js";
 
 /** Session kinds, table-driven in protocols.ts. */
@@ -24,6 +25,8 @@ interface JobBase {
   readonly handshakeTimeoutMs: number;
   /** Second octet of this worker's source addresses 127.<sourceNet>.0.0/16 (see sources.ts); set per worker by the pool. */
   readonly sourceNet?: number;
+  /** UDP engine asked for the sessions' sockets (set by the pool; gen-udp.ts `sessionUdp` says which modes take it). */
+  readonly udp?: GenUdpEngine;
 }
 
 /** N sessions (this worker's share), W outstanding CON GETs each, for a fixed time. */

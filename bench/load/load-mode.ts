@@ -8,6 +8,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { Histogram } from "./histogram.js";
+import { DEFAULT_GEN_UDP, sessionUdp } from "./gen-udp.js";
 import type { LoadJob, WorkerResult } from "./job.js";
 import { mapLimit } from "./pool-limit.js";
 import { SourceAddresses } from "./sources.js";
@@ -60,11 +61,12 @@ export class LoadRun {
     const job = this.#job;
     const sources = new SourceAddresses(job.sourceNet ?? 10);
     const protocol = PROTOCOLS[job.protocol];
+    const engine = sessionUdp("load", job.udp ?? DEFAULT_GEN_UDP);
     const t0 = performance.now();
     let firstError: string | undefined;
     const opened = await mapLimit(job.sessions, job.setupConcurrency, async () => {
       try {
-        return await protocol.open(job.target, { ...(job.psk ? { psk: job.psk } : {}), handshakeTimeoutMs: job.handshakeTimeoutMs, localAddress: sources.next(job.target.family) });
+        return await protocol.open(job.target, { psk: job.psk, handshakeTimeoutMs: job.handshakeTimeoutMs, localAddress: sources.next(job.target.family), engine });
       } catch (e) {
         firstError ??= (e as Error).message;
         return undefined;

@@ -5,6 +5,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_GEN_UDP, requireGenUdp, type GenUdpEngine } from "./gen-udp.js";
 import { Histogram } from "./histogram.js";
 import type { FromWorker, Job, ToWorker, WorkerResult } from "./job.js";
 
@@ -89,18 +90,29 @@ class WorkerHandle {
   }
 }
 
+export interface PoolOptions {
+  /** UDP engine of the workers' sockets (default DEFAULT_GEN_UDP); the same for every job. */
+  readonly udp?: GenUdpEngine;
+}
+
 export class GeneratorPool {
   readonly #workers: WorkerHandle[];
   #active: WorkerHandle[] = [];
 
-  private constructor(workers: WorkerHandle[]) {
+  private constructor(
+    workers: WorkerHandle[],
+    /** The generator's UDP engine, given to every job. */
+    readonly udp: GenUdpEngine,
+  ) {
     this.#workers = workers;
   }
 
-  /** Forks `n` worker processes. */
-  static start(n: number): GeneratorPool {
+  /** Forks `n` worker processes; throws when `options.udp` cannot run here. */
+  static start(n: number, options: PoolOptions = {}): GeneratorPool {
     if (!(n >= 1 && n <= 64)) throw new RangeError("workers must be 1..64");
-    return new GeneratorPool(Array.from({ length: n }, () => new WorkerHandle()));
+    const udp = options.udp ?? DEFAULT_GEN_UDP;
+    requireGenUdp(udp); // fail here, not in every worker's first session
+    return new GeneratorPool(Array.from({ length: n }, () => new WorkerHandle()), udp);
   }
 
   get size(): number {
@@ -115,7 +127,7 @@ export class GeneratorPool {
   async setup(job: Job, timeoutMs: number): Promise<SetupSummary> {
     const parts = this.#workers.map((w, i) => [w, splitJob(job, this.#workers.length, i)] as const).filter(([, j]) => j !== undefined);
     this.#active = parts.map(([w]) => w);
-    const ready = await Promise.all(parts.map(([w, j]) => w.request({ type: "setup", job: j! }, "ready", timeoutMs)));
+    const ready = await Promise.all(parts.map(([w, j]) => w.request({ type: "setup", job: { udp: this.udp, ...j! } }, "ready", timeoutMs)));
     const firstError = ready.find((r) => r.firstError)?.firstError;
     return {
       established: ready.reduce((a, r) => a + r.established, 0),

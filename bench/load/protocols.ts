@@ -5,7 +5,8 @@
  */
 import { CIPHER_SUITES, CipherSuiteId, DtlsClient, type EcdheGroup } from "../../edge-agent/src/dtls/index.js";
 import type { PeerAddress } from "../../edge-agent/src/transport/types.js";
-import { ConnectedUdp } from "./connected-udp.js";
+import { ConnectedUdp, type ConnectOptions } from "./connected-udp.js";
+import type { GenUdpEngine } from "./gen-udp.js";
 import type { PskSpec, ProtocolName } from "./job.js";
 
 /** One client session: datagrams out, plaintext CoAP in. */
@@ -22,6 +23,8 @@ export interface OpenOptions {
   readonly handshakeTimeoutMs: number;
   /** Local address to bind (one per simulated device, see sources.ts). */
   readonly localAddress?: string;
+  /** The socket's UDP engine (gen-udp.ts); default DEFAULT_GEN_UDP. */
+  readonly engine?: GenUdpEngine;
 }
 
 export interface Protocol {
@@ -33,6 +36,10 @@ export interface Protocol {
 }
 
 const ECDHE_ECDSA_CCM_8 = 0xc0ae;
+
+function connectOptions(options: OpenOptions): ConnectOptions {
+  return { localAddress: options.localAddress, engine: options.engine };
+}
 
 function plainSession(udp: ConnectedUdp): GenSession {
   const s: GenSession = {
@@ -51,7 +58,7 @@ function plainSession(udp: ConnectedUdp): GenSession {
  * without credentials: the server still does its full ECDHE + ECDSA work.
  */
 async function dtlsSession(target: PeerAddress, suite: number, options: OpenOptions, groups?: readonly EcdheGroup[]): Promise<GenSession> {
-  const udp = await ConnectedUdp.open(target, options.localAddress);
+  const udp = await ConnectedUdp.open(target, connectOptions(options));
   let client: DtlsClient;
   try {
     client = await DtlsClient.connect(udp, target, {
@@ -81,7 +88,7 @@ export const PROTOCOLS: Readonly<Record<ProtocolName, Protocol>> = {
     name: "plain",
     title: "CoAP over UDP",
     unavailable: () => undefined,
-    open: async (target, options) => plainSession(await ConnectedUdp.open(target, options.localAddress)),
+    open: async (target, options) => plainSession(await ConnectedUdp.open(target, connectOptions(options))),
   },
   psk: {
     name: "psk",
@@ -99,6 +106,6 @@ export const PROTOCOLS: Readonly<Record<ProtocolName, Protocol>> = {
     // secp256r1 only: CoAP's mandatory curve (RFC 7252 §9.1.3.2) and issue 7's "P-256" workload
     // (an OpenSSL-like client would offer x25519 first and get it).
     open: (target, options) =>
-      dtlsSession(target, ECDHE_ECDSA_CCM_8, { handshakeTimeoutMs: options.handshakeTimeoutMs, ...(options.localAddress ? { localAddress: options.localAddress } : {}) }, ["secp256r1"]),
+      dtlsSession(target, ECDHE_ECDSA_CCM_8, { ...options, psk: undefined }, ["secp256r1"]),
   },
 };

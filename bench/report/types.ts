@@ -1,4 +1,5 @@
 /** The shape of a bench run's results (what run.ts prints, and writes as JSON). */
+import type { GenUdpEngine } from "../load/gen-udp.js";
 import type { Workload } from "../workloads.js";
 
 /** One measurement of one workload on one server. */
@@ -69,7 +70,9 @@ export interface Report {
   };
   readonly generator: {
     readonly workers: number;
-    /** The generator against a raw node:dgram responder (its own rate on one UDP path). */
+    /** The UDP engine of the generator's sockets (absent in results from before it was selectable: node:dgram). */
+    readonly udp?: GenUdpEngine;
+    /** The generator against a raw responder (bench/load/echo-server.ts): its own rate on one UDP path. */
     readonly ceiling: Cell;
   };
   readonly settings: { readonly rounds: number; readonly idleRounds: number; readonly warmupMs: number; readonly durationMs: number };

@@ -14,7 +14,7 @@ import { SourceAddresses } from "../../bench/load/sources.js";
 import { GetTemplate, isSuccess, messageId, messageType } from "../../bench/load/wire.js";
 import { summarize, summaryTables, type CpuProfile } from "../../bench/profile-summary.js";
 import { chartSvg } from "../../bench/report/svg.js";
-import { resultsTable } from "../../bench/report/table.js";
+import { headroomLines, resultsTable } from "../../bench/report/table.js";
 import type { Report } from "../../bench/report/types.js";
 import { PROFILES, selectWorkloads } from "../../bench/workloads.js";
 import type { LoadJob } from "../../bench/load/job.js";
@@ -148,6 +148,10 @@ describe("workload selection and flags", () => {
     assert.throws(() => parseBenchArgs(["--workers", "0"]), /--workers/);
     assert.throws(() => parseBenchArgs(["--bogus"]), /unknown flag/);
     assert.throws(() => parseBenchArgs(["--only"]), /needs a value/);
+    assert.equal(parseBenchArgs(["--gen-udp", "dgram"]).genUdp, "dgram");
+    assert.equal(parseBenchArgs(["--gen-udp=native"]).genUdp, "native");
+    assert.equal(parseBenchArgs([]).genUdp, undefined);
+    assert.throws(() => parseBenchArgs(["--gen-udp", "uv"]), /native or dgram/);
   });
 });
 
@@ -187,6 +191,37 @@ describe("results", () => {
     assert.match(svg, /x&lt;y/);
     assert.match(svg, /n\/a \(no &lt;coaps&gt;\)/);
     assert.doesNotMatch(svg, /<coaps>/);
+  });
+});
+
+describe("generator headroom", () => {
+  const [psk10, plain10, hsPsk] = selectWorkloads(PROFILES.quick.workloads, ["psk-10", "plain-10", "hs-psk"]);
+  /** One round at `rate` with the server and the generator at the given shares of a core. */
+  const at = (rate: number, serverCpu: number, generatorCpu: number) => toCell([{ value: rate, serverCpu, generatorCpu, errors: 0, timeouts: 0 }], []);
+  const report = (rows: Report["rows"]): Report => ({
+    date: "2026-01-01T00:00:00.000Z",
+    profile: "quick",
+    machine: { cpus: 2, cpuModel: "x", node: "v20", platform: "linux", loadAverage: 0 },
+    generator: { workers: 1, udp: "native", ceiling: at(200_000, 0.6, 0.97) },
+    settings: { rounds: 1, idleRounds: 1, warmupMs: 1, durationMs: 1 },
+    rows,
+    notes: [],
+  });
+
+  it("compares the ceiling with libcoap's best req/s and says what limited each side", () => {
+    const lines = headroomLines(
+      report([
+        toRow(psk10!, at(50_000, 0.95, 0.8), at(80_000, 0.97, 0.85)),
+        toRow(plain10!, at(90_000, 0.98, 0.7), at(60_000, 0.8, 0.95)),
+        toRow(hsPsk!, at(2000, 0.5, 0.95), at(1500, 0.6, 0.8)),
+      ]),
+    );
+    assert.match(lines[0]!, /1 worker process, native UDP\) vs raw responder .*: 200\.0k req\/s = 2\.50× libcoap's best req\/s in this run \(80\.0k, psk-10\)/);
+    assert.match(lines[1]!, /^psk-10: ours 50\.0k req\/s \(server CPU 95%, generator 80%: server-bound\); libcoap 80\.0k .*server-bound\) — the generator drove libcoap 1\.60× harder than ours/);
+    assert.doesNotMatch(lines[1]!, /lower bound/);
+    assert.match(lines[2]!, /^plain-10: .*libcoap 60\.0k req\/s \(server CPU 80%, generator 95%: generator-bound\) — ours ≥ libcoap and the generator was not saturated against ours .*; libcoap's rate is a lower bound/);
+    assert.match(lines[3]!, /^hs-psk: ours 2\.00k hs\/s \(server CPU 50%, generator 95%: generator-bound\).* ours' rate is a lower bound/);
+    assert.equal(lines.length, 4);
   });
 });
 
