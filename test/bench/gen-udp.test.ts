@@ -9,7 +9,6 @@ import { describe, it } from "node:test";
 import { ConnectedUdp } from "../../bench/load/connected-udp.js";
 import { GEN_UDP_ENGINES, genNativeUdp, requireGenUdp, sessionUdp } from "../../bench/load/gen-udp.js";
 import { LoadRun } from "../../bench/load/load-mode.js";
-import { GeneratorPool } from "../../bench/load/pool.js";
 import { UdpEndpoint } from "../../edge-agent/src/transport/udp.js";
 import type { PeerAddress } from "../../edge-agent/src/transport/types.js";
 
@@ -44,11 +43,6 @@ describe("generator UDP engines", () => {
     assert.equal(sessionUdp("load", "dgram"), "dgram");
     assert.equal(sessionUdp("hs", "native"), "dgram");
     assert.equal(sessionUdp("idle", "native"), "dgram");
-  });
-
-  it("refuses a pool on an engine that cannot run here", async (t) => {
-    if (genNativeUdp) return t.skip("the native addon is built");
-    assert.throws(() => GeneratorPool.start(1, { udp: "native" }), /not built/);
   });
 
   for (const engine of GEN_UDP_ENGINES) {
