@@ -5,9 +5,11 @@
  * report (`--report-on-signal`: V8 heap spaces, committed vs used) at start-up and after the
  * sessions — what is live JS heap, what is V8 headroom, and what is the rest (code, malloc).
  *
- * Run: node --import tsx bench/micro/idle-agent.ts [sessions=10000] [--settle=10,20] [--gdb-trim] [-- extra node flags for the agent]
+ * Run: node --import tsx bench/micro/idle-agent.ts [sessions=10000] [--settle=10,20] [--gdb-trim] [--bin=FILE] [-- extra node flags for the agent]
  * (--settle: RSS again after each of these waits, in seconds: what an idle agent gives back later;
- * --gdb-trim: then malloc_trim(0) in the agent via gdb, a diagnostic of malloc's retained free memory.)
+ * --gdb-trim: then malloc_trim(0) in the agent via gdb, a diagnostic of malloc's retained free memory;
+ * --bin: start this file instead of edge-agent/bin/coaps-edge.mjs, e.g. a copy without the bin's
+ * V8 flags, to measure what they are worth.)
  * Holds the CPU for a while: run it under `flock /tmp/bench.lock` like the bench.
  */
 import { execFileSync } from "node:child_process";
@@ -102,6 +104,8 @@ export interface IdleAgentOptions {
    * what RSS that gives back — memory malloc holds free but has not returned to the OS.
    */
   readonly gdbTrim?: boolean;
+  /** The agent's entry file (default edge-agent/bin/coaps-edge.mjs). */
+  readonly bin?: string;
 }
 
 export async function idleAgent(sessions: number, nodeFlags: readonly string[], options: IdleAgentOptions = {}): Promise<void> {
@@ -109,7 +113,7 @@ export async function idleAgent(sessions: number, nodeFlags: readonly string[], 
   const config = join(dir, "sessions.json"); // coaps.maxSessions above the default 10,000, as the bench raises it
   writeFileSync(config, JSON.stringify({ coaps: { maxSessions: sessions + 1000 } }) + "\n");
   const report = ["--report-on-signal", "--report-signal=SIGUSR2", `--report-directory=${dir}`];
-  const agent = [AGENT_BIN, "agent", "--demo", "-A", "127.0.0.1", "-p", "{port}", "-v", "3", "-k", "{psk}", "--config", config];
+  const agent = [options.bin ?? AGENT_BIN, "agent", "--demo", "-A", "127.0.0.1", "-p", "{port}", "-v", "3", "-k", "{psk}", "--config", config];
   const server = await startOurs({ psk: BENCH_PSK.key, command: ["node", ...report, ...nodeFlags, ...agent] });
   const pool = GeneratorPool.start(1);
   try {
@@ -175,5 +179,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   await idleAgent(Number(own.find((a) => /^\d+$/.test(a)) ?? 10_000), dash < 0 ? [] : args.slice(dash + 1), {
     ...(settle ? { settleSeconds: settle.split(",").map(Number) } : {}),
     gdbTrim: own.includes("--gdb-trim"),
+    ...(own.some((a) => a.startsWith("--bin=")) ? { bin: own.find((a) => a.startsWith("--bin="))!.slice("--bin=".length) } : {}),
   });
 }

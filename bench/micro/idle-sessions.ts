@@ -144,6 +144,8 @@ function collect(): NodeJS.MemoryUsage {
   return process.memoryUsage();
 }
 
+const COLLECTIONS = new Set(["Map", "Set", "WeakMap", "WeakSet"]);
+
 /**
  * Self size and count per kind over a heap snapshot file. Plain objects are named by their
  * property names, and internal kinds (arrays, strings, heap numbers) by what first retains them
@@ -202,7 +204,8 @@ function snapshotSummary(file: string): Map<string, { count: number; size: numbe
       if (p < 0) return `?${label}`;
       label = `.${parentLabel[at]}${label}`;
       const pn = baseName(p);
-      if (!pn.startsWith("(") && pn !== "system / Context") return `${pn === "Object" ? `{${(props.get(p) ?? []).slice(0, 3).join(",")}}` : pn}${label}`;
+      // Maps and Sets are looked through too: "Owner.field.table" says whose table it is.
+      if (!pn.startsWith("(") && pn !== "system / Context" && !COLLECTIONS.has(pn)) return `${pn === "Object" ? `{${(props.get(p) ?? []).slice(0, 3).join(",")}}` : pn}${label}`;
       at = p;
     }
     return `…${label}`;
@@ -212,7 +215,8 @@ function snapshotSummary(file: string): Map<string, { count: number; size: numbe
     const type = types[snap.nodes[n * width + iType]!]!;
     let name = baseName(n);
     if (name === "Object") name = `{${(props.get(n) ?? []).join(",")}}`;
-    if (name === "{__proto__}") name += ` ← ${owner(n)}`;
+    // Byte arrays are named by their holder too: an idle session should hold none (STYLE.md, issue 7).
+    if (name === "{__proto__}" || name === "Uint8Array" || name === "Buffer" || name === "ArrayBuffer") name += ` ← ${owner(n)}`;
     else if (type === "closure") name = `closure ${name}`;
     else if (type !== "object" && type !== "native") name = `${name} ← ${owner(n)}`;
     if (name.length > 90) name = name.slice(0, 87) + "...";

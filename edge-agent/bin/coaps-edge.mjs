@@ -7,12 +7,14 @@ import { setFlagsFromString } from "node:v8";
 import { freshBundle } from "./fresh-bundle.mjs";
 
 // V8 lets the old generation grow to ~2–4× what survived its last full GC before collecting it
-// again. An idle DTLS session keeps ~1.4 kB of heap, but each handshake leaves garbage whose
-// native memory (OpenSSL contexts of record keys the hot-key LRU dropped, crypto objects) V8
-// does not see: after a burst of 100,000 handshakes that garbage held ~200 MB of malloc heap
-// until the next full GC. Growing by 20 % per GC keeps it collected as sessions pile up:
-// 100,000 idle sessions in 320 instead of 500–580 MB RSS, request and handshake CPU unchanged
-// within noise (bench/micro/idle-agent.ts, dtls-request-path.ts, handshake-server.ts; issue 7).
+// again, and each handshake leaves JS garbage and native garbage (node:crypto objects, buffers)
+// that V8 weighs little or not at all. Growing by 20 % per GC keeps that collected while
+// sessions pile up. Since the AES-CCM contexts of keys the hot-key LRU drops are freed at once
+// (native/ccm), it is worth less than before, but still (bench/micro/idle-agent.ts, 100,000
+// idle sessions, agent from source, one run each): 274 MB RSS (1.53 KiB/session, malloc heap
+// 24 MB) with the flag, 361 MB (2.40 KiB/session, malloc heap 64 MB, 50 MB more JS heap)
+// without. Request and handshake CPU were unchanged within noise when it was introduced
+// (dtls-request-path.ts, handshake-server.ts; issue 7).
 // Set here, so the bench and the systemd unit (both start this file) run with the same heap.
 setFlagsFromString("--heap-growing-percent=20");
 

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import { test } from "node:test";
 import { AesCcm, CCM_ENGINES, MAX_HOT_KEYS, type CcmEngine } from "../../../edge-agent/src/dtls/crypto/ccm.js";
+import { nativeCcm } from "../../../edge-agent/src/dtls/crypto/ccm-native.js";
 
 /** Deterministic bytes (xorshift32), so a failure names reproducible inputs. */
 function bytes(seed: number, length: number): Uint8Array {
@@ -142,6 +143,43 @@ for (const engine of CCM_ENGINES as readonly CcmEngine[]) {
     assert.equal(others[0]!.hot, false, "re-warming one key cools the next least recently used");
   });
 }
+
+test("native: a key makes the context of a direction on first use, and one the LRU drops frees its contexts at once", { skip: !nativeCcm }, () => {
+  const native = nativeCcm!;
+  const nonce = bytes(20, 12);
+  const aad = bytes(21, 13);
+  const pt = bytes(22, 30);
+  const key = bytes(23, 16);
+  const first = new AesCcm(key, 8, "native");
+  const before = native.liveContexts();
+  const sealed = seal(first, nonce, aad, pt);
+  assert.equal(native.liveContexts(), before + 1, "sealing makes the encrypting context only");
+  assert.deepEqual(first.open(nonce, aad, sealed), pt);
+  assert.equal(native.liveContexts(), before + 2, "the first open adds the decrypting one");
+  const others: AesCcm[] = [];
+  for (let i = 0; i < MAX_HOT_KEYS; i++) {
+    const o = new AesCcm(bytes(3000 + i, 16), 8, "native");
+    seal(o, nonce, aad, pt);
+    others.push(o);
+  }
+  assert.equal(first.hot, false);
+  // Without a garbage collection: only the hot keys hold contexts, one each (they only sealed).
+  assert.equal(native.liveContexts(), MAX_HOT_KEYS);
+  // The dropped key comes back with fresh contexts and still seals and opens as node does.
+  assert.deepEqual(Buffer.from(seal(first, nonce, aad, pt)), nodeSeal(key, nonce, aad, pt, 8));
+  assert.deepEqual(first.open(nonce, aad, nodeSeal(key, nonce, aad, pt, 8)), pt);
+  assert.equal(native.liveContexts(), MAX_HOT_KEYS + 1, "first came back with two, and pushed out a key with one");
+});
+
+test("native: a released handle refuses to work instead of using freed memory", { skip: !nativeCcm }, () => {
+  const native = nativeCcm!;
+  const handle = native.newKey(bytes(30, 16), 8, 12);
+  const out = new Uint8Array(64);
+  assert.equal(native.seal(handle, bytes(31, 12), new Uint8Array(0), bytes(32, 16), out, 0), 24);
+  native.release(handle);
+  assert.throws(() => native.seal(handle, bytes(31, 12), new Uint8Array(0), bytes(32, 16), out, 0), /after release/);
+  assert.throws(() => native.open(handle, bytes(31, 12), new Uint8Array(0), out.subarray(0, 24), out), /after release/);
+});
 
 test("constructor checks the key and tag lengths", () => {
   assert.throws(() => new AesCcm(new Uint8Array(15), 8), RangeError);

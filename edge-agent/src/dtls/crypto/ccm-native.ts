@@ -7,7 +7,10 @@
  */
 import { createRequire } from "node:module";
 
-/** A key's OpenSSL contexts (one per direction); freed when the handle is garbage collected. */
+/**
+ * A key's OpenSSL contexts, one per direction, each made on its first record. `release` frees
+ * them at once; the handle's garbage collection frees whatever is left (the small key record).
+ */
 export type NativeKey = object & { readonly __nativeCcmKey: unique symbol };
 
 export interface NativeCcm {
@@ -16,6 +19,10 @@ export interface NativeCcm {
   seal(key: NativeKey, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): number;
   /** Writes the plaintext into `out`; true only when the tag verifies. */
   open(key: NativeKey, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array, out: Uint8Array): boolean;
+  /** Frees the key's contexts and wipes its bytes now; seal/open on the handle throw after this. */
+  release(key: NativeKey): void;
+  /** OpenSSL contexts of this process not yet freed (for tests). */
+  liveContexts(): number;
 }
 
 const ADDON = "../../../native/ccm/build/Release/ccm.node";

@@ -21,12 +21,16 @@
  * Contexts cost native memory (~1.2 kB per context here), and a gateway may hold 100,000 idle
  * sessions with two keys each. So a key keeps only its 16 bytes while cold; its contexts are
  * made on first use and dropped again when more than MAX_HOT_KEYS other keys were used since
- * (an intrusive LRU list: moving a key to the front allocates nothing). The cold key is a
- * 16-character latin1 string: 32 bytes on the V8 heap, where a 16-byte Uint8Array costs ~200
- * (its JSTypedArray, JSArrayBuffer and backing-store record; bench/micro/idle-sessions.ts).
+ * (an LRU list of HotKey records, made when a key turns hot: moving one to the front allocates
+ * nothing, and a cold key is three fields). The cold key is a 16-character latin1 string: 32
+ * bytes on the V8 heap, where a 16-byte Uint8Array costs ~200 (its JSTypedArray, JSArrayBuffer
+ * and backing-store record; bench/micro/idle-sessions.ts).
  *
  * When the optional native addon is built (ccm-native.ts), keys use it instead: OpenSSL's own
- * CCM on one context per direction, one call per record, under the same LRU.
+ * CCM, one call per record, under the same LRU. A native key makes the context of a direction on
+ * its first record in it (a DTLS read key only opens, a write key only seals), and a key the LRU
+ * drops releases its contexts at once: left to the garbage collector, the dropped keys of a
+ * burst of 100,000 handshakes held ~200 MB of malloc heap that V8 did not know about.
  */
 import { createCipheriv, timingSafeEqual, type Cipher } from "node:crypto";
 import { nativeCcm, type NativeKey } from "./ccm-native.js";
@@ -61,46 +65,65 @@ interface Contexts {
   chainAt: number;
 }
 
-/** The most recently used keys with live contexts, most recent first. */
+/**
+ * What a key holds only while hot: its contexts and its links in the LRU list. Kept apart from
+ * AesCcm so that a cold key (all but MAX_HOT_KEYS of them) is three fields, not eight.
+ */
+class HotKey {
+  /** LRU links, most recent towards `hot.head`. */
+  prev: HotKey | undefined = undefined;
+  next: HotKey | undefined = undefined;
+  /** node:crypto engine: the CBC and ECB contexts. */
+  ctx: Contexts | undefined = undefined;
+  /** Native engine: the OpenSSL contexts, for nonces of `nonceLength` bytes. */
+  nativeKey: NativeKey | undefined = undefined;
+  nonceLength = 0;
+  constructor(readonly owner: AesCcm) {}
+}
+
+/** The hot keys, most recently used first. */
 class HotList {
-  head: AesCcm | undefined;
-  tail: AesCcm | undefined;
+  head: HotKey | undefined;
+  tail: HotKey | undefined;
   size = 0;
 }
 const hot = new HotList();
 
+/** AesCcm's #spec: the tag length in the low bits, this bit for the native engine. */
+const NATIVE = 0x100;
+
 export class AesCcm {
   /** The AES key, one latin1 character per byte (see the module comment). */
   readonly #key: string;
-  readonly #native: boolean;
-  /** node:crypto engine: the CBC and ECB contexts. */
-  #ctx: Contexts | undefined;
-  /** Native engine: the OpenSSL contexts, for nonces of #nonceLength bytes. */
-  #nativeKey: NativeKey | undefined;
-  #nonceLength = 0;
-  /** @internal LRU links (only while the key is hot). */
-  prev: AesCcm | undefined;
-  /** @internal */
-  next: AesCcm | undefined;
+  /** Tag length | NATIVE: one small integer, not two fields (an idle session has two keys). */
+  readonly #spec: number;
+  /** Contexts and LRU links while the key is hot. */
+  #hot: HotKey | undefined = undefined;
 
-  constructor(
-    key: Uint8Array,
-    readonly tagLength: number,
-    readonly engine: CcmEngine = DEFAULT_CCM_ENGINE,
-  ) {
+  constructor(key: Uint8Array, tagLength: number, engine: CcmEngine = DEFAULT_CCM_ENGINE) {
     if (engine === "native" && !nativeCcm) throw new RangeError("the native CCM addon is not built (npm run build:native)");
-    this.#native = engine === "native";
     if (key.length !== 16) throw new RangeError(`aes-128-ccm needs a 16-byte key, got ${key.length}`);
     // §2: M ∈ {4, 6, 8, 10, 12, 14, 16}.
     if (tagLength < 4 || tagLength > 16 || tagLength % 2 !== 0) throw new RangeError(`invalid CCM tag length ${tagLength}`);
+    this.#spec = tagLength | (engine === "native" ? NATIVE : 0);
     // Not a Buffer.from copy either: that takes a slice of node's shared slab, and a long-lived
     // key there would pin the whole 8 KiB slab (one per idle session in the worst case).
     this.#key = Buffer.from(key.buffer, key.byteOffset, key.length).toString("latin1");
   }
 
+  /** M, the tag length in bytes. */
+  get tagLength(): number {
+    return this.#spec & 0xff;
+  }
+
+  /** The engine this key runs on. */
+  get engine(): CcmEngine {
+    return this.#spec & NATIVE ? "native" : "node:crypto";
+  }
+
   /** True while this key holds live cipher contexts (for tests). */
   get hot(): boolean {
-    return this.#ctx !== undefined || this.#nativeKey !== undefined;
+    return this.#hot !== undefined;
   }
 
   /**
@@ -108,7 +131,7 @@ export class AesCcm {
    * plaintext.length + tagLength bytes). Returns the number of bytes written.
    */
   sealInto(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
-    if (this.#native) {
+    if (this.#spec & NATIVE) {
       const written = nativeCcm!.seal(this.#nativeContexts(nonce.length), nonce, aad, plaintext, out, offset);
       if (written < 0) throw new RangeError("OpenSSL refused to seal the record");
       return written;
@@ -130,7 +153,7 @@ export class AesCcm {
     const M = this.tagLength;
     const n = sealed.length - M;
     if (n < 0) return undefined;
-    if (this.#native) {
+    if (this.#spec & NATIVE) {
       // From node's shared slab: OpenSSL writes into it, and a fresh off-heap array would cost
       // a malloc per record. The caller keeps a copy of what outlives the datagram (STYLE.md §4).
       const slab = Buffer.allocUnsafe(n);
@@ -150,46 +173,53 @@ export class AesCcm {
     return timingSafeEqual(expected, sealed.subarray(n)) ? pt : undefined;
   }
 
-  /** Marks the key most recently used; one that just turned hot may push the coldest out. */
-  #touch(): void {
-    if (hot.head === this || this.prev !== undefined) {
-      if (hot.head !== this) {
-        unlink(this);
-        pushFront(this);
+  /** Marks the key most recently used (making it hot if it was not); the coldest may be pushed out. */
+  #touch(): HotKey {
+    const h = this.#hot;
+    if (h !== undefined) {
+      if (hot.head !== h) {
+        unlink(h);
+        pushFront(h);
       }
-      return;
+      return h;
     }
-    pushFront(this);
-    if (hot.size > MAX_HOT_KEYS) hot.tail!.#drop();
+    const made = (this.#hot = new HotKey(this));
+    pushFront(made);
+    if (hot.size > MAX_HOT_KEYS) hot.tail!.owner.#cool();
+    return made;
   }
 
   #nativeContexts(nonceLength: number): NativeKey {
-    this.#touch();
-    if (this.#nativeKey === undefined || this.#nonceLength !== nonceLength) {
-      this.#nativeKey = nativeCcm!.newKey(keyBytes(this.#key), this.tagLength, nonceLength);
-      this.#nonceLength = nonceLength;
+    const h = this.#touch();
+    if (h.nativeKey === undefined || h.nonceLength !== nonceLength) {
+      if (h.nativeKey !== undefined) nativeCcm!.release(h.nativeKey);
+      h.nativeKey = nativeCcm!.newKey(keyBytes(this.#key), this.tagLength, nonceLength);
+      h.nonceLength = nonceLength;
     }
-    return this.#nativeKey;
+    return h.nativeKey;
   }
 
   #contexts(): Contexts {
-    this.#touch();
-    if (this.#ctx !== undefined) return this.#ctx;
+    const h = this.#touch();
+    if (h.ctx !== undefined) return h.ctx;
     const made: Contexts = {
       cbc: createCipheriv("aes-128-cbc", keyBytes(this.#key), ZERO_IV).setAutoPadding(false),
       ecb: createCipheriv("aes-128-ecb", keyBytes(this.#key), null).setAutoPadding(false),
       chain: ZERO_IV,
       chainAt: 0,
     };
-    this.#ctx = made;
+    h.ctx = made;
     return made;
   }
 
-  /** Forgets the contexts (they are rebuilt from the key on next use). */
-  #drop(): void {
-    unlink(this);
-    this.#ctx = undefined;
-    this.#nativeKey = undefined;
+  /** Frees the contexts (they are rebuilt from the key on next use). */
+  #cool(): void {
+    const h = this.#hot;
+    if (h === undefined) return;
+    unlink(h);
+    this.#hot = undefined;
+    // node:crypto has no explicit free: its contexts go with the GC.
+    if (h.nativeKey !== undefined) nativeCcm!.release(h.nativeKey);
   }
 
   /** CBC-MAC(B_0 ‖ encoded AAD ‖ payload), §2.2: T is the first M bytes of ctx.chain at ctx.chainAt. */
@@ -251,7 +281,7 @@ function keyBytes(key: string): Buffer {
   return Buffer.from(key, "latin1");
 }
 
-function pushFront(k: AesCcm): void {
+function pushFront(k: HotKey): void {
   k.prev = undefined;
   k.next = hot.head;
   if (hot.head) hot.head.prev = k;
@@ -260,7 +290,7 @@ function pushFront(k: AesCcm): void {
   hot.size++;
 }
 
-function unlink(k: AesCcm): void {
+function unlink(k: HotKey): void {
   if (k.prev) k.prev.next = k.next;
   else if (hot.head === k) hot.head = k.next;
   else return; // not in the list
