@@ -20,9 +20,10 @@
  * completes (a rebooted device reconnects; an attacker cannot tear down a session with a
  * spoofed hello, since the cookie ties the hello to the address's reachability).
  */
-import { peerKey, type DatagramEndpoint, type DatagramHandler, type PeerAddress } from "../transport/types.js";
+import type { DatagramEndpoint, DatagramHandler, PeerAddress } from "../transport/types.js";
 import { bytesEqual, ByteReader } from "./codec/bytes.js";
 import { ContentType, HandshakeType } from "./constants.js";
+import { sessionKey, type SessionKey } from "./session-key.js";
 import { DtlsConnection, type CloseReason, type ConnectionEvents, type ConnectionOptions, type SessionInfo } from "./connection.js";
 import type { DtlsError } from "./errors.js";
 import type { HandshakeConfig } from "./flights/context.js";
@@ -111,7 +112,8 @@ export class DtlsServer implements DatagramEndpoint {
   readonly #rate: AddressRateLimiter | undefined;
   readonly #idleTimeoutMs: number;
   readonly #cookies: CookieJar;
-  readonly #peers = new Map<string, PeerEntry>();
+  /** Sessions and handshakes by peer address and port (session-key.ts). */
+  readonly #peers = new Map<SessionKey, PeerEntry>();
   /**
    * The entry of each connection's peer object (conn.peer). The layers above hand that same
    * object back on every send and maxMessageSize, so those find the session by identity instead
@@ -281,10 +283,10 @@ export class DtlsServer implements DatagramEndpoint {
   /** The peer's entry: by object identity when `peer` is a connection's own, else by address and port. */
   #entryOf(peer: PeerAddress): PeerEntry | undefined {
     const e = this.#byPeer.get(peer);
-    return e && !e.removed ? e : this.#peers.get(peerKey(peer));
+    return e && !e.removed ? e : this.#peers.get(sessionKey(peer));
   }
 
-  #removeEntry(key: string, e: PeerEntry): void {
+  #removeEntry(key: SessionKey, e: PeerEntry): void {
     e.removed = true;
     this.#peers.delete(key);
   }
@@ -298,9 +300,9 @@ export class DtlsServer implements DatagramEndpoint {
     this.stats.datagramsIn++;
     const { records, malformed } = splitRecords(data);
     if (malformed) this.stats.recordsDropped++;
-    // The "address|port" key is built only when needed: a transport that hands up one object per
+    // The address-and-port key is built only when needed: a transport that hands up one object per
     // peer (the native UDP engine) lets an established session be found by identity in #byPeer.
-    let key: string | undefined;
+    let key: SessionKey | undefined;
     // Anti-amplification budget for this datagram: all HelloVerifyRequests it draws together
     // (several hellos packed in one datagram) stay within its size, not each one.
     this.#unverifiedBudget = data.length;
@@ -308,11 +310,11 @@ export class DtlsServer implements DatagramEndpoint {
       this.stats.recordsIn++;
       const h = rec.header;
       if (h.epoch === 0 && h.type === ContentType.handshake && rec.fragment[0] === HandshakeType.client_hello) {
-        this.#onClientHello(peer, (key ??= peerKey(peer)), rec);
+        this.#onClientHello(peer, (key ??= sessionKey(peer)), rec);
         continue;
       }
       const known = this.#byPeer.get(peer);
-      const entry = known && !known.removed ? known : this.#peers.get((key ??= peerKey(peer)));
+      const entry = known && !known.removed ? known : this.#peers.get((key ??= sessionKey(peer)));
       if (!entry) {
         this.stats.recordsDropped++;
         continue;
@@ -337,7 +339,7 @@ export class DtlsServer implements DatagramEndpoint {
     else current.undecryptable(header);
   }
 
-  #onClientHello(peer: PeerAddress, key: string, rec: RawRecord): void {
+  #onClientHello(peer: PeerAddress, key: SessionKey, rec: RawRecord): void {
     let ch: ClientHello;
     let messageSeq: number;
     try {
@@ -447,7 +449,7 @@ export class DtlsServer implements DatagramEndpoint {
       },
       data: (plaintext, conn) => this.onDatagram(plaintext, conn.peer, conn.info!.identity),
       handshakeFailed: (conn, err) => {
-        const key = peerKey(conn.peer);
+        const key = sessionKey(conn.peer);
         const e = this.#peers.get(key);
         if (e?.pending === conn) {
           e.pending = undefined;
@@ -460,7 +462,7 @@ export class DtlsServer implements DatagramEndpoint {
         this.onHandshakeFailed(conn.peer, err);
       },
       closed: (conn, reason, err) => {
-        const key = peerKey(conn.peer);
+        const key = sessionKey(conn.peer);
         const e = this.#peers.get(key);
         if (e?.current === conn) {
           e.current = undefined;

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import fc from "fast-check";
-import { AeadCipher, extendedMasterSecret, finishedVerifyData, HmacSha256Key, keyBlock, masterSecret, prf, pSha256 } from "../../../edge-agent/src/dtls/crypto/index.js";
+import { AeadCipher, extendedMasterSecret, finishedVerifyData, HmacSha256Key, keyBlock, masterSecret, prf, PrfSecret, pSha256 } from "../../../edge-agent/src/dtls/crypto/index.js";
 import { hex, loadVector, toHex } from "./helpers.js";
 
 interface CcmVector {
@@ -97,6 +97,22 @@ test("key schedule wiring: master secret, key block and Finished use the RFC 524
   assert.equal(toHex(finishedVerifyData(ms, "client", h)), toHex(prf(ms, "client finished", h, 12)));
   assert.equal(toHex(finishedVerifyData(ms, "server", h)), toHex(prf(ms, "server finished", h, 12)));
   assert.equal(toHex(extendedMasterSecret(pms, h)), toHex(prf(pms, "extended master secret", h, 48)));
+});
+
+test("a PrfSecret keyed once gives the same PRF output as the raw secret, call after call, interleaved with other secrets", () => {
+  const ms = hex("a1".repeat(48));
+  const other = hex("0004000000000004aabbccdd");
+  const keyed = new PrfSecret(ms);
+  const h = new Uint8Array(32).fill(9);
+  const sr = new Uint8Array(32).fill(0x5e);
+  const cr = new Uint8Array(32).fill(0xc1);
+  assert.equal(toHex(keyBlock(keyed, sr, cr, 40)), toHex(keyBlock(ms, sr, cr, 40)));
+  prf(other, "master secret", h, 48); // the shared one-off PRF key in between must not disturb it
+  assert.equal(toHex(finishedVerifyData(keyed, "client", h)), toHex(finishedVerifyData(ms, "client", h)));
+  assert.equal(toHex(finishedVerifyData(keyed, "server", h)), toHex(finishedVerifyData(ms, "server", h)));
+  assert.equal(toHex(pSha256(keyed, [h, sr], 100)), toHex(pSha256(ms, [h, sr], 100)));
+  keyed.wipe();
+  assert.throws(() => finishedVerifyData(keyed, "client", h), "a wiped PrfSecret is unusable");
 });
 
 test("P_SHA256 matches RFC 5246 §5 written with createHmac: any secret length (RFC 2104 long keys), seed parts and output length", () => {

@@ -51,3 +51,19 @@ test("records of an epoch above 1 are refused, and no keys can be installed for 
   assert.throws(() => a.seal(ContentType.application_data, 2, Uint8Array.of(1)), RangeError);
   assert.equal(b.open({ ...r.header, version: ProtocolVersion.DTLS1_2 }, r.fragment.slice(0, 4)), "decrypt", "too short to authenticate");
 });
+
+test("a retired epoch 0 refuses its records and cannot seal; epoch 1 carries on", () => {
+  const a = new RecordLayer();
+  const b = new RecordLayer();
+  const hello = parse(a.seal(ContentType.handshake, 0, Uint8Array.of(1)));
+  a.installWrite(1, cipher(3));
+  b.installRead(1, cipher(3));
+  b.retireEpoch0();
+  assert.equal(b.hasReadEpoch(0), false);
+  assert.equal(b.hasWriteEpoch(0), false);
+  assert.equal(b.open(hello.header, hello.fragment), "no_epoch");
+  assert.throws(() => b.seal(ContentType.alert, 0, Uint8Array.of(1, 0)), RangeError);
+  assert.throws(() => b.installRead(0, cipher(3)), RangeError, "a retired epoch does not come back");
+  const r = parse(a.seal(ContentType.application_data, 1, Uint8Array.of(5)));
+  assert.deepEqual(b.open(r.header, r.fragment), Uint8Array.of(5));
+});

@@ -55,6 +55,35 @@ test("the server still answers a retransmitted flight 5 after the handshake, and
   assert.deepEqual(echoed, ["ping"]);
 });
 
+test("once the client's first application record arrives, the server keeps no epoch 0: its flight-5 records are refused as no_epoch", async () => {
+  const f = fixture();
+  const tap = new TapEndpoint(f.net.endpoint());
+  const { client, error } = await connect(f, { psk: { identity: "dev-a", key: KEY_A } }, tap);
+  assert.equal(error, undefined);
+  // Flight 5 (ClientKeyExchange and ChangeCipherSpec in epoch 0, Finished in epoch 1): the client's last handshake datagram.
+  const flight5 = tap.sent.at(-1)!.data;
+  const inject = async () => {
+    tap.inner.send(f.server.local, flight5);
+    await pump(f.clock, 20);
+  };
+  const { replaysDropped, recordsDropped } = f.server.stats;
+  await inject(); // epoch 0 still there: all three records are replays of ones it accepted
+  assert.equal(f.server.stats.replaysDropped, replaysDropped + 3);
+  assert.equal(f.server.stats.recordsDropped, recordsDropped);
+
+  const seen: string[] = [];
+  f.server.onDatagram = (d) => void seen.push(new TextDecoder().decode(d));
+  client!.send(f.server.local, utf8("ping"));
+  await pump(f.clock, 50);
+  assert.deepEqual(seen, ["ping"]);
+  await inject(); // epoch 0 retired: its two records have no epoch, the Finished is still a replay
+  assert.equal(f.server.stats.replaysDropped, replaysDropped + 4);
+  assert.equal(f.server.stats.recordsDropped, recordsDropped + 2);
+  client!.send(f.server.local, utf8("pong"));
+  await pump(f.clock, 50);
+  assert.deepEqual(seen, ["ping", "pong"], "the session is unaffected");
+});
+
 test("a late copy of the hello that made a session is recognised after the handshake state is gone", async () => {
   const f = fixture();
   const tap = new TapEndpoint(f.net.endpoint());

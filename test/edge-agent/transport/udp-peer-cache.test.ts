@@ -41,6 +41,10 @@ describe("PeerAddressCache", { skip: nativeUdp ? false : "native UDP addon not b
     const cache = new PeerAddressCache(addon);
     for (const [address, port] of [
       ["192.168.1.200", 1],
+      // IPv4 wire forms are read back from the dotted quad: every octet position and both port bytes.
+      ["255.254.1.7", 65534],
+      ["1.2.3.4", 256],
+      ["0.0.0.0", 0],
       ["::ffff:10.0.0.1", 65535],
       ["2001:db8:0:1::ff", 5683],
       ["fe80::abcd%lo", 5684],

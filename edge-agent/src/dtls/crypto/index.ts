@@ -14,6 +14,7 @@ export {
   MASTER_SECRET_LENGTH,
   prf,
   pSha256,
+  PrfSecret,
   RunningSha256,
   sha256,
   VERIFY_DATA_LENGTH,

@@ -62,14 +62,35 @@ const aScratch = new Uint8Array(SHA256_DIGEST);
 const blockScratch = new Uint8Array(SHA256_DIGEST);
 
 /**
+ * A PRF secret keyed once: its HMAC pads compressed when it is made (RFC 2104 §4), not per PRF
+ * call. The master secret keys three PRF calls per handshake (the key block and both Finished,
+ * RFC 5246 §6.3, §7.4.9); keying it once saves two HMAC key setups per handshake side (≈5 µs
+ * each: @noble/hashes builds two hash objects and a pad per key). `wipe` when done with it.
+ */
+export class PrfSecret {
+  /** @internal The keyed HMAC (pSha256 resumes from its pads). */
+  readonly mac: HmacSha256;
+
+  constructor(secret: Uint8Array) {
+    this.mac = new HmacSha256(secret);
+  }
+
+  /** Wipes the pads (they stand for the secret). */
+  wipe(): void {
+    this.mac.wipe();
+  }
+}
+
+/**
  * P_SHA256(secret, seed), `length` bytes; `seed` may come in parts (label, randoms), fed in
  * order without concatenating:
  *   A(1) = HMAC(secret, seed), A(i+1) = HMAC(secret, A(i))
  *   output = HMAC(secret, A(1) ‖ seed) ‖ HMAC(secret, A(2) ‖ seed) ‖ ...
  */
-export function pSha256(secret: Uint8Array, seed: Uint8Array | readonly Uint8Array[], length: number): Uint8Array {
+export function pSha256(secret: Uint8Array | PrfSecret, seed: Uint8Array | readonly Uint8Array[], length: number): Uint8Array {
   const parts = seed instanceof Uint8Array ? [seed] : seed;
-  const mac = prfMac.rekey(secret);
+  const keyed = secret instanceof PrfSecret;
+  const mac = keyed ? secret.mac : prfMac.rekey(secret);
   const a = aScratch;
   mac.begin();
   for (const p of parts) mac.update(p);
@@ -88,14 +109,14 @@ export function pSha256(secret: Uint8Array, seed: Uint8Array | readonly Uint8Arr
     if (at >= length) break;
     mac.begin().update(a).finishInto(a);
   }
-  mac.wipe();
+  if (!keyed) mac.wipe(); // a keyed PrfSecret is wiped by its owner
   a.fill(0);
   blockScratch.fill(0);
   return out;
 }
 
 /** PRF(secret, label, seed) for TLS 1.2 with SHA-256 (`seed` in parts: concatenated in order). */
-export function prf(secret: Uint8Array, label: string, seed: Uint8Array | readonly Uint8Array[], length: number): Uint8Array {
+export function prf(secret: Uint8Array | PrfSecret, label: string, seed: Uint8Array | readonly Uint8Array[], length: number): Uint8Array {
   return pSha256(secret, [labelBytes(label), ...(seed instanceof Uint8Array ? [seed] : seed)], length);
 }
 
@@ -113,11 +134,11 @@ export function extendedMasterSecret(preMasterSecret: Uint8Array, sessionHash: U
 }
 
 /** RFC 5246 §6.3: the key block (note the seed order: server_random first). */
-export function keyBlock(master: Uint8Array, serverRandom: Uint8Array, clientRandom: Uint8Array, length: number): Uint8Array {
+export function keyBlock(master: Uint8Array | PrfSecret, serverRandom: Uint8Array, clientRandom: Uint8Array, length: number): Uint8Array {
   return prf(master, "key expansion", [serverRandom, clientRandom], length);
 }
 
 /** RFC 5246 §7.4.9: Finished.verify_data. */
-export function finishedVerifyData(master: Uint8Array, sender: "client" | "server", handshakeHash: Uint8Array): Uint8Array {
+export function finishedVerifyData(master: Uint8Array | PrfSecret, sender: "client" | "server", handshakeHash: Uint8Array): Uint8Array {
   return prf(master, sender === "client" ? "client finished" : "server finished", handshakeHash, VERIFY_DATA_LENGTH);
 }

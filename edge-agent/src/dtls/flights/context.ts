@@ -4,7 +4,7 @@
  */
 import { ANONYMOUS, type PeerIdentity } from "../../transport/types.js";
 import { HandshakeType } from "../constants.js";
-import { extendedMasterSecret, finishedVerifyData, keyBlock, masterSecret, type EcdheCurve } from "../crypto/index.js";
+import { extendedMasterSecret, finishedVerifyData, keyBlock, masterSecret, PrfSecret, type EcdheCurve } from "../crypto/index.js";
 import { encodeWholeMessage } from "../handshake/header.js";
 import { Transcript } from "../handshake/transcript.js";
 import type { ClientHello } from "../handshake/messages/client-hello.js";
@@ -72,6 +72,8 @@ export class HandshakeContext {
   /** RFC 7627 §3: the transcript hash through ClientKeyExchange. */
   sessionHash: Uint8Array | undefined;
   masterSecret: Uint8Array | undefined;
+  /** The master secret keyed for the PRF once (key block, both Finished); see `wipeSecrets`. */
+  #masterPrf: PrfSecret | undefined;
 
   /** The message_seq of our next handshake message. */
   nextSendSeq = 0;
@@ -129,7 +131,8 @@ export class HandshakeContext {
     }
     pms.fill(0);
     this.preMasterSecret = undefined;
-    const kb = keyBlock(this.masterSecret, this.serverRandom, this.clientRandom, keyBlockLength(suite));
+    this.#masterPrf = new PrfSecret(this.masterSecret);
+    const kb = keyBlock(this.#masterPrf, this.serverRandom, this.clientRandom, keyBlockLength(suite));
     const k = suite.keyLength;
     const iv = suite.fixedIvLength;
     const client = new RecordCipher(suite, kb.subarray(0, k), kb.subarray(2 * k, 2 * k + iv));
@@ -141,8 +144,15 @@ export class HandshakeContext {
 
   /** Finished.verify_data for `sender` over the first `count` transcript messages. */
   verifyData(sender: Role, count = this.transcript.length): Uint8Array {
-    if (!this.masterSecret) throw new Error("Finished before the master secret");
-    return finishedVerifyData(this.masterSecret, sender, this.transcript.hash(count));
+    if (!this.#masterPrf) throw new Error("Finished before the master secret");
+    return finishedVerifyData(this.#masterPrf, sender, this.transcript.hash(count));
+  }
+
+  /** Clears the master secret and its PRF key (the handshake is over). */
+  wipeSecrets(): void {
+    this.masterSecret?.fill(0);
+    this.#masterPrf?.wipe();
+    this.#masterPrf = undefined;
   }
 
   /** Takes the generated flight. */

@@ -34,7 +34,8 @@ export class RecordLayer {
   // Two fields, not an array of epochs: there is no renegotiation, so no epoch above 1, and an
   // array's element store (~190 bytes after two appends) would outweigh both states of an idle
   // session (issue 7, bench/micro/idle-sessions.ts).
-  readonly #epoch0: EpochState;
+  /** Undefined once retired (retireEpoch0): an established server session needs it no longer. */
+  #epoch0: EpochState | undefined;
   #epoch1: EpochState | undefined;
 
   /**
@@ -57,9 +58,21 @@ export class RecordLayer {
 
   /** Epoch 1's state, made when its first key is installed. */
   #install(epoch: number): EpochState {
-    if (epoch === 0) return this.#epoch0;
+    if (epoch === 0) {
+      if (this.#epoch0 === undefined) throw new RangeError("epoch 0 was retired");
+      return this.#epoch0;
+    }
     if (epoch !== 1) throw new RangeError(`epoch ${epoch}: DTLS without renegotiation has epochs 0 and 1 only`);
     return (this.#epoch1 ??= new EpochState());
+  }
+
+  /**
+   * Forgets epoch 0's read and write state: from now on its records are refused ("no_epoch")
+   * and none can be sealed. For a server whose peer has shown it holds epoch 1 (RFC 6347 §4.2.4:
+   * our last flight, the only epoch-0 records we would still send, arrived).
+   */
+  retireEpoch0(): void {
+    this.#epoch0 = undefined;
   }
 
   hasReadEpoch(epoch: number): boolean {
