@@ -13,7 +13,13 @@
  * (both sides) is printed next to it. Datagrams go through a plain FIFO (no MemoryNetwork
  * timers) as Buffers from node's pool, as a socket hands them up; `batch` sessions in flight.
  *
- * Run alone: node --import tsx bench/micro/handshake-server.ts [psk|ecdhe] [count] [rounds]
+ * Sources "many" (the default) is what the bench's generator does: every session from its own
+ * address 127.10.x.y (as a device network), and the server keeps the agent's default per-address
+ * handshake rate limit (config.limits: 10/s, burst 20, 10,000 addresses), so per-address state
+ * is exercised as in the real agent. "one" sends every session from 127.0.0.1 with the limit off
+ * (what coap-load does against an agent configured with `handshakesPerSecond: 0`).
+ *
+ * Run alone: node --import tsx bench/micro/handshake-server.ts [psk|ecdhe] [count] [rounds] [many|one]
  */
 import { encodeMessage, MessageType, OptionNumber } from "@coaps-edge/shared";
 import { CipherSuiteId, DtlsClient, DtlsServer, pskTable, type DtlsServerPki } from "../../edge-agent/src/dtls/index.js";
@@ -24,6 +30,8 @@ import { ANONYMOUS, type DatagramEndpoint, type DatagramHandler, type PeerAddres
 import { FakeClock } from "../../edge-agent/src/util/clock.js";
 
 export type HandshakeKind = "psk" | "ecdhe";
+/** Where sessions come from: each from its own address ("many", as the bench), or all from one. */
+export type HandshakeSources = "many" | "one";
 
 interface Queued {
   readonly to: FifoEndpoint;
@@ -65,8 +73,8 @@ class FifoNetwork {
   readonly bracketUs = emptyBracketUs();
   server: FifoEndpoint | undefined;
 
-  endpoint(port: number): FifoEndpoint {
-    const ep = new FifoEndpoint(this, { address: "127.0.0.1", port, family: "IPv4" });
+  endpoint(port: number, address = "127.0.0.1"): FifoEndpoint {
+    const ep = new FifoEndpoint(this, { address, port, family: "IPv4" });
     this.bound.set(port, ep);
     return ep;
   }
@@ -111,7 +119,7 @@ export interface HandshakeServerResult {
 }
 
 /** Server CPU µs per new session (handshake + GET + close) over `rounds` rounds of `count` (after one warm-up round). */
-export async function handshakeServerUs(kind: HandshakeKind, count: number, rounds = 3, batch = 16): Promise<HandshakeServerResult> {
+export async function handshakeServerUs(kind: HandshakeKind, count: number, rounds = 3, batch = 16, sources: HandshakeSources = "many"): Promise<HandshakeServerResult> {
   const clock = new FakeClock();
   const net = new FifoNetwork();
   const serverLower = net.endpoint(5684);
@@ -125,7 +133,8 @@ export async function handshakeServerUs(kind: HandshakeKind, count: number, roun
     clock,
     psk: pskTable([{ identity: "bench", key: KEY }], { hint: "CoAP" }),
     ...(pki ? { pki } : {}),
-    handshakeRate: false,
+    // The agent's default limit (DtlsServer's default) with many sources; none with one.
+    ...(sources === "one" ? { handshakeRate: false as const } : {}),
   });
   const coap = new CoapServer({ clock });
   registerDemoResources(coap);
@@ -145,6 +154,13 @@ export async function handshakeServerUs(kind: HandshakeKind, count: number, roun
       : { clock, cipherSuites: [CipherSuiteId.TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8], groups: ["secp256r1" as const] };
 
   let nextPort = 20_000;
+  let nextSource = 0;
+  /** The next source address: 127.10.x.y round-robin over a /16, as bench/load/sources.ts. */
+  const source = (): string => {
+    if (sources === "one") return "127.0.0.1";
+    const i = nextSource++ % (256 * 254);
+    return `127.10.${Math.floor(i / 254)}.${(i % 254) + 1}`;
+  };
   /** `n` sessions, `batch` at a time; returns [server µs, total µs] per session. */
   const runSessions = async (n: number): Promise<[number, number]> => {
     net.serverCpuUs = 0;
@@ -153,7 +169,7 @@ export async function handshakeServerUs(kind: HandshakeKind, count: number, roun
       const connecting: Promise<DtlsClient>[] = [];
       for (let i = 0; i < batch; i++) {
         if (nextPort > 60_000) nextPort = 20_000; // ports are reused, as the OS does
-        connecting.push(DtlsClient.connect(net.endpoint(nextPort++), server.local, { ...clientOptions, ownsLower: true }));
+        connecting.push(DtlsClient.connect(net.endpoint(nextPort++, source()), server.local, { ...clientOptions, ownsLower: true }));
       }
       net.pump();
       const clients = await Promise.all(connecting);
@@ -194,7 +210,9 @@ function median(v: number[]): number {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const kind = (process.argv[2] ?? "psk") as HandshakeKind;
-  if (kind !== "psk" && kind !== "ecdhe") throw new Error("usage: handshake-server.ts [psk|ecdhe] [count] [rounds]");
-  const r = await handshakeServerUs(kind, Number(process.argv[3] ?? (kind === "psk" ? 2000 : 1000)), Number(process.argv[4] ?? 3));
-  console.log(`| handshake | new ${kind} session (+GET+close), server side | ${r.serverUs.toFixed(1)} CPU µs/op | both sides ${r.totalUs.toFixed(1)} µs | no socket |`);
+  const sources = (process.argv[5] ?? "many") as HandshakeSources;
+  const usage = "usage: handshake-server.ts [psk|ecdhe] [count] [rounds] [many|one]";
+  if ((kind !== "psk" && kind !== "ecdhe") || (sources !== "many" && sources !== "one")) throw new Error(usage);
+  const r = await handshakeServerUs(kind, Number(process.argv[3] ?? (kind === "psk" ? 2000 : 1000)), Number(process.argv[4] ?? 3), 16, sources);
+  console.log(`| handshake | new ${kind} session (+GET+close), server side, ${sources} source address(es) | ${r.serverUs.toFixed(1)} CPU µs/op | both sides ${r.totalUs.toFixed(1)} µs | no socket |`);
 }

@@ -28,8 +28,11 @@ import type { Clock } from "./util/clock.js";
 
 export type CoapsConfig = AgentConfig["coaps"];
 
+/** The listener's logger; `isLevelEnabled` (pino's) lets it skip hooks whose level is off. */
+export type DtlsListenerLogger = ServerLogger & { info(obj: object, msg?: string): void; isLevelEnabled?(level: string): boolean };
+
 export interface DtlsListenerOptions {
-  readonly logger?: ServerLogger & { info(obj: object, msg?: string): void };
+  readonly logger?: DtlsListenerLogger;
   readonly clock?: Clock;
   /** More DtlsServer options (e.g. certificate credentials), merged over those from the config. */
   readonly server?: (config: AgentConfig) => Partial<DtlsServerOptions> | Promise<Partial<DtlsServerOptions>>;
@@ -150,16 +153,22 @@ export function dtlsListener(options: DtlsListenerOptions = {}): CoapsListenerFa
       throw new AgentError("config-invalid", `coaps: ${(e as Error).message}`);
     }
     const log = options.logger;
-    if (log) {
+    // A hook only for a level that is on: each builds its log object per session, and a gateway
+    // taking thousands of new sessions a second would build them for nothing (the level is fixed
+    // for the agent's life).
+    const on = (level: "info" | "warn" | "debug"): boolean => log !== undefined && (log.isLevelEnabled?.(level) ?? true);
+    if (log && on("info")) {
       server.onSessionEstablished = (peer, info) =>
         log.info(
           { peer: `${peer.address}:${peer.port}`, suite: info.cipherSuite.name, identity: info.identity.identity, auth: info.identity.kind, sni: info.sni },
           "dtls session established",
         );
+    }
+    if (log && on("warn")) {
       server.onHandshakeFailed = (peer, err) =>
         log.warn({ peer: `${peer.address}:${peer.port}`, code: err.code, alert: err.alert?.description }, `dtls handshake failed: ${err.message}`);
-      server.onSessionClosed = (peer, reason) => log.debug({ peer: `${peer.address}:${peer.port}`, reason }, "dtls session closed");
     }
+    if (log && on("debug")) server.onSessionClosed = (peer, reason) => log.debug({ peer: `${peer.address}:${peer.port}`, reason }, "dtls session closed");
     return server;
   };
 }

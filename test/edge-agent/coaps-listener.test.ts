@@ -65,6 +65,40 @@ describe("coaps listener from the config", () => {
     }
   });
 
+  it("logs session events only at levels that are on (no log object built per session otherwise)", async () => {
+    const config = coaps({ psk: [{ identity: "dev", key: "k" }] });
+    for (const enabled of [["info", "warn", "debug"], ["warn"]]) {
+      const calls: string[] = [];
+      const logger = {
+        isLevelEnabled: (level: string) => enabled.includes(level),
+        info: (_o: object, msg?: string) => void calls.push(`info ${msg}`),
+        warn: (_o: object, msg?: string) => void calls.push(`warn ${msg}`),
+        error: (_o: object, msg?: string) => void calls.push(`error ${msg}`),
+        debug: (_o: object, msg?: string) => void calls.push(`debug ${msg}`),
+      };
+      const server = await dtlsListener({ logger })(config);
+      const udp = await UdpEndpoint.bind({ port: 0 });
+      try {
+        const target = { address: "127.0.0.1", port: server.local.port, family: "IPv4" as const };
+        const client = await DtlsClient.connect(udp, target, { psk: { identity: "dev", key: enc.encode("k") }, handshakeTimeoutMs: 5000 });
+        await client.close();
+        const bad = await UdpEndpoint.bind({ port: 0 });
+        try {
+          await assert.rejects(DtlsClient.connect(bad, target, { psk: { identity: "dev", key: enc.encode("wrong") }, handshakeTimeoutMs: 5000 }));
+        } finally {
+          await bad.close();
+        }
+        for (let i = 0; i < 50 && !calls.some((c) => c.startsWith("debug")) && enabled.includes("debug"); i++) await new Promise((r) => setTimeout(r, 10));
+        const expected = enabled.length === 3 ? ["info dtls session established", "debug dtls session closed"] : [];
+        assert.deepEqual(calls.filter((c) => !c.startsWith("warn")), expected, `levels ${enabled.join(",")}`);
+        assert.ok(calls.some((c) => c.startsWith("warn dtls handshake failed")), "warn is on in both: the failed handshake is logged");
+      } finally {
+        await udp.close();
+        await server.close();
+      }
+    }
+  });
+
   it("fails with typed errors: a busy port (bind-failed), an unreadable certificate (config-invalid)", async () => {
     const busy = await UdpEndpoint.bind({ port: 0 });
     try {

@@ -302,6 +302,9 @@ export class ObserveRegistry implements TransmissionOwner<Observer> {
   /** Forgets every observer of `peer` on `layer` (its session ended). */
   dropPeer(layer: MessageLayer, peer: PeerAddress): void {
     const pk = peerKey(peer);
+    // Most sessions end without observing anything: skip the scan (and its copy of every
+    // observer) unless this peer has one. A DTLS gateway closes thousands of sessions a second.
+    if (!this.#perPeer.has(pk)) return;
     for (const o of [...(this.#byLayer.get(layer)?.values() ?? [])]) {
       if (peerKey(o.peer) !== pk) continue;
       this.stats.removedBySessionEnd++;

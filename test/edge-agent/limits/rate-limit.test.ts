@@ -10,7 +10,7 @@ import { AddressRateLimiter } from "../../../edge-agent/src/dtls/rate-limit.js";
 import { fixture } from "../dtls/helpers.js";
 import { addr, helloWithCookie } from "./helpers.js";
 
-test("token bucket: burst, refill at the rate, bounded address map (least recently used forgotten)", () => {
+test("token bucket: burst, refill at the rate, one bucket per address", () => {
   const clock = new FakeClock();
   const rl = new AddressRateLimiter(clock, { perSecond: 2, burst: 3, maxAddresses: 100 });
   assert.deepEqual([1, 2, 3, 4].map(() => rl.take("a")), [true, true, true, false]);
@@ -19,9 +19,27 @@ test("token bucket: burst, refill at the rate, bounded address map (least recent
   clock.advance(1);
   assert.equal(rl.take("a"), true, "one token per 500 ms");
   assert.equal(rl.take("b"), true, "another address has its own bucket");
-  for (let i = 0; i < 10_000; i++) rl.take(`x${i}`);
-  assert.equal(rl.size, 100);
   assert.throws(() => new AddressRateLimiter(clock, { perSecond: 1, burst: 0, maxAddresses: 1 }), RangeError);
+});
+
+test("bounded address map: a busy address is remembered through a flood of new ones, an unused one is forgotten", () => {
+  const clock = new FakeClock(); // no refill: a drained bucket stays drained while remembered
+  const rl = new AddressRateLimiter(clock, { perSecond: 1, burst: 2, maxAddresses: 100 });
+  const drain = (a: string) => [rl.take(a), rl.take(a), rl.take(a)];
+  assert.deepEqual(drain("busy"), [true, true, false]);
+  assert.deepEqual(drain("quiet"), [true, true, false]);
+  let largest = 0;
+  for (let i = 0; i < 10_000; i++) {
+    assert.equal(rl.take(`x${i}`), true, "a new address starts with a full bucket");
+    // "busy" retries every 40 new addresses: within half the bound, so never forgotten.
+    if (i % 40 === 0) assert.equal(rl.take("busy"), false, `busy remembered (drained) after ${i} new addresses`);
+    largest = Math.max(largest, rl.size);
+  }
+  assert.ok(largest <= 100 && largest >= 50, `address map bounded by maxAddresses (largest ${largest})`);
+  assert.equal(rl.take("quiet"), true, "an address unused for more than maxAddresses new ones starts over");
+  const one = new AddressRateLimiter(clock, { perSecond: 1, burst: 1, maxAddresses: 1 });
+  for (const a of ["p", "q", "r"]) one.take(a);
+  assert.equal(one.size, 1, "maxAddresses 1 holds one address");
 });
 
 test("the server refuses handshakes past an address's burst (any source port), counts them, and recovers", () => {
