@@ -5,16 +5,13 @@
  * server only consults the limiter after the cookie exchange (the address is reachable, not
  * spoofed).
  *
- * The bound is kept by two generations of half the size each (as quick-lru does), not by
- * evicting the least recently used address one at a time: a JS Map leaves a hole for every
- * deleted key until it rehashes, and `keys().next()` walks past all of them from the front. With
- * every hello from a new address (a device network, the bench) each eviction scanned thousands
- * of holes — 6–9 µs per handshake at 10,000 addresses (issue 7). Here a bucket lives in
- * `#recent`; a hit in `#older` moves it back to `#recent`; when `#recent` is full it becomes
- * `#older` and the previous `#older` is dropped whole. So an address used within the last
- * half-bound of new addresses is always remembered, and every operation is O(1).
+ * The bound is kept by a TwoGenerationMap (util/two-generation-map.ts): an address used within
+ * the last half-bound of new addresses is always remembered, and every hello costs O(1) however
+ * many addresses are tracked (evicting one address at a time from a Map cost 6–9 µs per
+ * handshake at 10,000 addresses; issue 7).
  */
 import type { Clock } from "../util/clock.js";
+import { TwoGenerationMap } from "../util/two-generation-map.js";
 
 export interface RateLimitOptions {
   /** Tokens added per second per address (0 turns the limiter off). */
@@ -34,12 +31,7 @@ interface Bucket {
 }
 
 export class AddressRateLimiter {
-  /** Buckets touched since the last rotation (at most `#generation`). */
-  #recent = new Map<string, Bucket>();
-  /** Buckets of the generation before (at most `#generation`); dropped whole at the next rotation. */
-  #older = new Map<string, Bucket>();
-  /** Addresses per generation: two generations hold at most maxAddresses (1 holds 1). */
-  readonly #generation: number;
+  readonly #buckets: TwoGenerationMap<string, Bucket>;
   readonly #clock: Clock;
   readonly #options: RateLimitOptions;
 
@@ -47,12 +39,12 @@ export class AddressRateLimiter {
     if (!(options.perSecond >= 0) || !(options.burst >= 1) || !(options.maxAddresses >= 1)) throw new RangeError("invalid handshake rate limit");
     this.#clock = clock;
     this.#options = options;
-    this.#generation = Math.max(1, Math.floor(options.maxAddresses / 2));
+    this.#buckets = new TwoGenerationMap(options.maxAddresses);
   }
 
   /** Addresses currently tracked (bounded by maxAddresses). */
   get size(): number {
-    return this.#recent.size + this.#older.size;
+    return this.#buckets.size;
   }
 
   /** Takes one token for `address`; false when its bucket is empty (the caller drops the hello). */
@@ -60,26 +52,15 @@ export class AddressRateLimiter {
     const { perSecond, burst } = this.#options;
     if (perSecond === 0) return true;
     const now = this.#clock.now();
-    let b = this.#recent.get(address);
+    let b = this.#buckets.get(address);
     if (!b) {
-      b = this.#older.get(address);
-      if (b) this.#older.delete(address); // moves to #recent below
-      else b = { tokens: burst, at: now };
-      this.#insert(address, b);
+      b = { tokens: burst, at: now };
+      this.#buckets.set(address, b);
     }
     b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * perSecond);
     b.at = now;
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
-  }
-
-  #insert(address: string, b: Bucket): void {
-    if (this.#recent.size >= this.#generation) {
-      // maxAddresses 1: a single generation of one (the older one would make it two).
-      this.#older = this.#options.maxAddresses === 1 ? new Map() : this.#recent;
-      this.#recent = new Map();
-    }
-    this.#recent.set(address, b);
   }
 }

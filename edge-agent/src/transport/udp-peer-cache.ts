@@ -8,8 +8,9 @@
  *                                                        stores it, unsigned; exact: < 2^48)
  *   v4-mapped IPv6  2^48 + ipv4 × 65536 + port           (a dual-stack socket's IPv4 peers, exact)
  *   other IPv6      hash(address words, scope) × 65536 + port, the entry's words compared on a hit
- * The cache is bounded: past `limit` entries per kind the oldest is dropped (its peer then gets a
- * fresh object, and the layers above fall back to their keyed lookup — never a wrong answer).
+ * The cache is bounded (a TwoGenerationMap per kind: O(1) however full): a peer unused for half
+ * the bound of new peers is forgotten (it then gets a fresh object, and the layers above fall
+ * back to their keyed lookup — never a wrong answer).
  *
  * Each object's wire form (what native/udp/udp.c's metadata holds) is kept in a WeakMap, so a
  * reply to it is queued without parsing its address: for IPv4 and v4-mapped peers that is the
@@ -17,6 +18,7 @@
  * sessions hold their peer object, and this adds only a WeakMap entry to it.
  */
 import type { PeerAddress } from "./types.js";
+import { TwoGenerationMap } from "../util/two-generation-map.js";
 import { META_ADDRESS, META_FAMILY, META_PORT, META_SCOPE, type NativeUdp } from "./udp-native-addon.js";
 
 /** Enough for every session a gateway holds in the common case; ≈ 100 bytes per entry. */
@@ -42,8 +44,8 @@ interface V6Wire {
 export type Wire = number | V6Wire;
 
 export class PeerAddressCache {
-  readonly #v4 = new Map<number, PeerAddress>();
-  readonly #v6 = new Map<number, V6Wire>();
+  readonly #v4: TwoGenerationMap<number, PeerAddress>;
+  readonly #v6: TwoGenerationMap<number, V6Wire>;
   readonly #wire = new WeakMap<PeerAddress, Wire>();
   readonly #scratch: Int32Array;
 
@@ -52,6 +54,8 @@ export class PeerAddressCache {
     private readonly limit = PEER_CACHE_LIMIT,
   ) {
     this.#scratch = new Int32Array(addon.META_INTS);
+    this.#v4 = new TwoGenerationMap(limit);
+    this.#v6 = new TwoGenerationMap(limit);
   }
 
   /** The peer whose metadata starts at meta[o] (a received datagram's sender). */
@@ -70,7 +74,7 @@ export class PeerAddressCache {
     const peer = this.#create(meta, o, "IPv6");
     const entry: V6Wire = { peer, a0, a1, a2, a3, scope, port };
     this.#wire.set(peer, entry);
-    insertBounded(this.#v6, key, entry, this.limit);
+    this.#v6.set(key, entry);
     return peer;
   }
 
@@ -95,7 +99,7 @@ export class PeerAddressCache {
     // A v4-mapped peer on a dual-stack socket is "IPv6" with "::ffff:a.b.c.d", as node:dgram says.
     const peer = this.#create(meta, o, meta[o + META_FAMILY] === 4 ? "IPv4" : "IPv6");
     this.#wire.set(peer, key);
-    insertBounded(this.#v4, key, peer, this.limit);
+    this.#v4.set(key, peer);
     return peer;
   }
 
@@ -142,12 +146,4 @@ function hashWords(a0: number, a1: number, a2: number, a3: number, scope: number
   h = Math.imul(h ^ a2, 0x01000193);
   h = Math.imul(h ^ a3, 0x01000193);
   return Math.imul(h ^ scope, 0x01000193);
-}
-
-function insertBounded<V>(map: Map<number, V>, key: number, value: V, limit: number): void {
-  if (map.size >= limit) {
-    const oldest = map.keys().next();
-    if (!oldest.done) map.delete(oldest.value);
-  }
-  map.set(key, value);
 }
