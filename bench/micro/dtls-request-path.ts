@@ -9,7 +9,7 @@
  * only the server's handling of them is timed, as process CPU time.
  * Run alone: node --import tsx bench/micro/dtls-request-path.ts [count]
  */
-import { encodeMessage, MessageType, OptionNumber } from "@coaps-edge/shared";
+import { helloGet } from "./hello-get.js";
 import { CipherSuiteId, DtlsClient, DtlsServer, pskTable } from "../../edge-agent/src/dtls/index.js";
 import { registerDemoResources } from "../../edge-agent/src/server/demo-resources.js";
 import { CoapServer } from "../../edge-agent/src/server/server.js";
@@ -76,14 +76,7 @@ export async function dtlsRequestPathUs(count: number): Promise<number> {
   if (!client) throw new Error(`bench handshake failed: ${String(failure)}`);
 
   // Client records: GET /hello, CON, one message ID each.
-  const get = encodeMessage({
-    type: MessageType.CON,
-    code: 1,
-    messageId: 0,
-    token: Uint8Array.of(1, 2, 3, 4),
-    options: [{ number: OptionNumber.UriPath, value: new TextEncoder().encode("hello") }],
-    payload: new Uint8Array(0),
-  });
+  const get = helloGet(0);
   const records: Uint8Array[] = [];
   const sealAll = (n: number): void => {
     records.length = 0;

@@ -21,7 +21,7 @@
  *
  * Run alone: node --import tsx bench/micro/handshake-server.ts [psk|ecdhe] [count] [rounds] [many|one]
  */
-import { encodeMessage, MessageType, OptionNumber } from "@coaps-edge/shared";
+import { helloGet } from "./hello-get.js";
 import { CipherSuiteId, DtlsClient, DtlsServer, pskTable, type DtlsServerPki } from "../../edge-agent/src/dtls/index.js";
 import { generateTestPki, loadCredentials } from "../../edge-agent/src/pki/index.js";
 import { registerDemoResources } from "../../edge-agent/src/server/demo-resources.js";
@@ -140,14 +140,7 @@ export async function handshakeServerUs(kind: HandshakeKind, count: number, roun
   registerDemoResources(coap);
   coap.attach(server);
 
-  const get = encodeMessage({
-    type: MessageType.CON,
-    code: 1,
-    messageId: 1,
-    token: Uint8Array.of(1, 2, 3, 4),
-    options: [{ number: OptionNumber.UriPath, value: new TextEncoder().encode("hello") }],
-    payload: new Uint8Array(0),
-  });
+  const get = helloGet(1);
   const clientOptions =
     kind === "psk"
       ? { clock, psk: { identity: "bench", key: KEY }, cipherSuites: [CipherSuiteId.TLS_PSK_WITH_AES_128_CCM_8] }

@@ -20,7 +20,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeHeapSnapshot } from "node:v8";
-import { encodeMessage, MessageType, OptionNumber } from "@coaps-edge/shared";
+import { helloGet } from "./hello-get.js";
 import { CipherSuiteId, DtlsClient, DtlsServer, pskTable } from "../../edge-agent/src/dtls/index.js";
 import { registerDemoResources } from "../../edge-agent/src/server/demo-resources.js";
 import { CoapServer } from "../../edge-agent/src/server/server.js";
@@ -79,14 +79,7 @@ function newRig(): Rig {
   return { clock, net, server, coap, created: 0 };
 }
 
-const GET = encodeMessage({
-  type: MessageType.CON,
-  code: 1,
-  messageId: 0,
-  token: Uint8Array.of(1, 2, 3, 4),
-  options: [{ number: OptionNumber.UriPath, value: new TextEncoder().encode("hello") }],
-  payload: new Uint8Array(0),
-});
+const GET = helloGet(0);
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 

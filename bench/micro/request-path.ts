@@ -5,7 +5,8 @@
  * node:dgram's rinfo is. What the bench's "plain" workload costs above the socket, GC included.
  * Run alone: node --import tsx bench/micro/request-path.ts [seconds-per-case]
  */
-import { encodeMessage, MessageType, OptionNumber, type CoapMessage } from "@coaps-edge/shared";
+import { encodeMessage, type CoapMessage } from "@coaps-edge/shared";
+import { helloGetMessage } from "./hello-get.js";
 import { CoapServer } from "../../edge-agent/src/server/server.js";
 import { registerDemoResources } from "../../edge-agent/src/server/demo-resources.js";
 import { ANONYMOUS, type DatagramEndpoint, type DatagramHandler, type PeerAddress } from "../../edge-agent/src/transport/types.js";
@@ -33,14 +34,7 @@ const server = new CoapServer();
 registerDemoResources(server);
 server.attach(ep);
 
-const template: CoapMessage = {
-  type: MessageType.CON,
-  code: 1,
-  messageId: 1,
-  token: Uint8Array.of(1, 2, 3, 4),
-  options: [{ number: OptionNumber.UriPath, value: new TextEncoder().encode("hello") }],
-  payload: new Uint8Array(0),
-};
+const template: CoapMessage = helloGetMessage(1);
 const datagram = encodeMessage(template);
 let mid = 0;
 
