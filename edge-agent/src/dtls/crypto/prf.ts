@@ -57,9 +57,8 @@ export class RunningSha256 {
  * synchronously. Wiped after each call.
  */
 const prfMac = new HmacSha256(new Uint8Array(0));
-/** A(i) of RFC 5246 §5, and a whole last block when only part of it is taken. */
+/** A(i) of RFC 5246 §5. */
 const aScratch = new Uint8Array(SHA256_DIGEST);
-const blockScratch = new Uint8Array(SHA256_DIGEST);
 
 /**
  * A PRF secret keyed once: its HMAC pads compressed when it is made (RFC 2104 §4), not per PRF
@@ -99,19 +98,13 @@ export function pSha256(secret: Uint8Array | PrfSecret, seed: Uint8Array | reado
   for (let at = 0; ; ) {
     mac.begin().update(a);
     for (const p of parts) mac.update(p);
-    if (length - at >= SHA256_DIGEST) {
-      mac.finishInto(out, at);
-    } else {
-      mac.finishInto(blockScratch);
-      for (let i = 0; at + i < length; i++) out[at + i] = blockScratch[i]!;
-    }
+    mac.finishInto(out, at, length - at);
     at += SHA256_DIGEST;
     if (at >= length) break;
     mac.begin().update(a).finishInto(a);
   }
   if (!keyed) mac.wipe(); // a keyed PrfSecret is wiped by its owner
   a.fill(0);
-  blockScratch.fill(0);
   return out;
 }
 

@@ -3,7 +3,7 @@
  * nothing else in dtls/ imports node:crypto.
  */
 import { randomBytes as nodeRandomBytes } from "node:crypto";
-import { HmacSha256, SHA256_DIGEST } from "./sha256.js";
+import { HmacSha256 } from "./sha256.js";
 
 /**
  * Small requests are served from a pool filled 4 KiB at a time: each call into OpenSSL costs
@@ -60,11 +60,7 @@ export class HmacSha256Key {
 
   /** The first `out.length` (≤ 32) bytes of the HMAC of `data[start..end]`, into `out`. */
   truncatedMacInto(out: Uint8Array, data: Uint8Array, start = 0, end = data.length): Uint8Array {
-    this.#mac.begin().update(data, start, end).finishInto(FULL_MAC);
-    for (let i = 0; i < out.length; i++) out[i] = FULL_MAC[i]!;
-    FULL_MAC.fill(0);
-    return out;
+    return this.#mac.begin().update(data, start, end).finishInto(out, 0, out.length);
   }
 }
 
-const FULL_MAC = new Uint8Array(SHA256_DIGEST);

@@ -26,8 +26,9 @@ function part(data: Uint8Array, start: number, end: number): Uint8Array {
   return start === 0 && end === data.length ? data : data.subarray(start, end);
 }
 
-function copyOut(out: Uint8Array, at: number): Uint8Array {
-  out.set(DIGEST, at);
+/** The first `length` bytes of DIGEST to `out[at..]` (a PRF's last block, a truncated MAC), then wipes it. */
+function copyOut(out: Uint8Array, at: number, length: number): Uint8Array {
+  for (let i = 0; i < length; i++) out[at + i] = DIGEST[i]!;
   DIGEST.fill(0);
   return out;
 }
@@ -57,7 +58,7 @@ export class Sha256 {
   /** Writes the digest of everything so far to `out[at..at+32]`; this hash can be fed on. */
   digestInto(out: Uint8Array, at = 0): Uint8Array {
     this.#h._cloneInto(READ).digestInto(DIGEST);
-    return copyOut(out, at);
+    return copyOut(out, at, SHA256_DIGEST);
   }
 
   /** The digest as a new array (32 bytes: on the JS heap). */
@@ -106,10 +107,10 @@ export class HmacSha256 {
     return this;
   }
 
-  /** Writes the MAC to `out[at..at+32]`. */
-  finishInto(out: Uint8Array, at = 0): Uint8Array {
+  /** Writes the MAC's first `length` bytes (all 32 by default) to `out[at..]`. */
+  finishInto(out: Uint8Array, at = 0, length = SHA256_DIGEST): Uint8Array {
     this.#work!.digestInto(DIGEST);
-    return copyOut(out, at);
+    return copyOut(out, at, Math.min(length, SHA256_DIGEST));
   }
 
   /** HMAC of `parts` concatenated, as a new 32-byte array. */
