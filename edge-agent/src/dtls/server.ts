@@ -313,8 +313,7 @@ export class DtlsServer implements DatagramEndpoint {
         this.#onClientHello(peer, (key ??= sessionKey(peer)), rec);
         continue;
       }
-      const known = this.#byPeer.get(peer);
-      const entry = known && !known.removed ? known : this.#peers.get((key ??= sessionKey(peer)));
+      const entry = this.#entryOf(peer);
       if (!entry) {
         this.stats.recordsDropped++;
         continue;
