@@ -285,10 +285,7 @@ export class DedupCache<P = unknown> {
       expires[i] = this.#expires[from]!;
       reply[i] = this.#reply[from];
       pending[i] = this.#pending[from];
-      if (index !== undefined) {
-        if (index.slots !== undefined) index.slots.set(mid[i]!, i);
-        else index.slot = i;
-      }
+      if (index !== undefined) this.#link(index, mid[i]!, i); // the same message ID: replaces its old slot
     }
     this.#peer = peer;
     this.#mid = mid;
