@@ -8,28 +8,15 @@
  *           node:dgram (bench/micro/udp-echo.ts), so one core drives far more requests.
  *   dgram   node:dgram, each socket `connect()`ed to its target. Always available.
  *
- * The addon is loaded here by path rather than through udp-native-addon.ts, whose loader reads
- * COAPS_EDGE_UDP; the socket class itself (NativeUdpSocket) is the agent's, unchanged.
+ * The addon comes from udp-native-addon.ts's loader that ignores COAPS_EDGE_UDP; the socket class
+ * itself (NativeUdpSocket) is the agent's, unchanged.
  */
-import { createRequire } from "node:module";
-import type { NativeUdp } from "../../edge-agent/src/transport/udp-native-addon.js";
+import { loadNativeUdp, type NativeUdp } from "../../edge-agent/src/transport/udp-native-addon.js";
 
 export type GenUdpEngine = "native" | "dgram";
 
-/** The agent's native UDP addon (built by `npm ci` / `npm run build:native -w edge-agent`). */
-const ADDON = "../../edge-agent/native/udp/build/Release/udp.node";
-
-function load(): NativeUdp | undefined {
-  if (process.platform !== "linux") return undefined; // recvmmsg/sendmmsg are Linux's
-  try {
-    return createRequire(import.meta.url)(ADDON) as NativeUdp;
-  } catch {
-    return undefined; // not built: node:dgram serves
-  }
-}
-
-/** The addon for the generator's sockets, whatever COAPS_EDGE_UDP says; undefined when not built. */
-export const genNativeUdp: NativeUdp | undefined = load();
+/** The addon for the generator's sockets (built by `npm ci`), whatever COAPS_EDGE_UDP says; undefined when not built. */
+export const genNativeUdp: NativeUdp | undefined = loadNativeUdp();
 
 /** Engines the generator can run here, the default first. */
 export const GEN_UDP_ENGINES: readonly GenUdpEngine[] = genNativeUdp ? ["native", "dgram"] : ["dgram"];

@@ -57,8 +57,12 @@ export interface NativeUdp {
 
 const ADDON = "../../native/udp/build/Release/udp.node";
 
-function load(): NativeUdp | undefined {
-  if (process.env["COAPS_EDGE_UDP"] === "dgram" || process.platform !== "linux") return undefined;
+/**
+ * The addon whatever COAPS_EDGE_UDP says (the bench's generator picks its own engine); undefined
+ * when it is not built or the platform has no recvmmsg/sendmmsg (not Linux).
+ */
+export function loadNativeUdp(): NativeUdp | undefined {
+  if (process.platform !== "linux") return undefined;
   try {
     return createRequire(import.meta.url)(ADDON) as NativeUdp;
   } catch {
@@ -66,4 +70,5 @@ function load(): NativeUdp | undefined {
   }
 }
 
-export const nativeUdp: NativeUdp | undefined = load();
+/** The addon for the agent's endpoints: none when COAPS_EDGE_UDP=dgram. */
+export const nativeUdp: NativeUdp | undefined = process.env["COAPS_EDGE_UDP"] === "dgram" ? undefined : loadNativeUdp();
