@@ -17,6 +17,7 @@ import { DEFAULT_GEN_UDP, describeGenUdp } from "./load/gen-udp.js";
 import { GeneratorPool } from "./load/pool.js";
 import { runMicro } from "./micro/index.js";
 import { DEFAULT_CCM_ENGINE } from "../edge-agent/src/dtls/crypto/ccm.js";
+import { SHA256_ENGINE } from "../edge-agent/src/dtls/crypto/sha256.js";
 import { DEFAULT_UDP_ENGINE } from "../edge-agent/src/transport/udp.js";
 import { chartSvg } from "./report/svg.js";
 import { headroomLines, fmtValue, resultsTable } from "./report/table.js";
@@ -206,6 +207,7 @@ async function runLoad(args: BenchArgs): Promise<Report> {
       "Each session is its own UDP socket on its own loopback source address (127.<worker>.x.y), as a device would be; DTLS sessions offer one suite: TLS_PSK_WITH_AES_128_CCM_8, or TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 for hs-ecdhe.",
       "srv CPU µs/op: server CPU time (/proc/PID/stat) over the measured window divided by operations; robust to other load on the machine, unlike req/s.",
       `AES-128-CCM engine of our agent and of the generator's DtlsClient: ${DEFAULT_CCM_ENGINE === "native" ? "native (edge-agent/native/ccm, built by npm ci)" : "node:crypto (the optional native addon is not built: npm run build:native -w edge-agent)"}.`,
+      `SHA-256 engine of the handshake (PRF, transcript, cookie) in our agent and the generator's DtlsClient: ${SHA256_ENGINE === "native" ? "native (edge-agent/native/sha256, OpenSSL, built by npm ci; COAPS_EDGE_SHA256=js selects @noble/hashes)" : "@noble/hashes (the optional native addon is not built, or COAPS_EDGE_SHA256=js)"}.`,
       `Our agent ran from ${oursStartMode}.`,
       `UDP engine of the generator's sockets in the req/s workloads (the handshake and idle ones open a socket per session and use node:dgram, see bench/load/gen-udp.ts): ${describeGenUdp(pool.udp)}.`,
       `UDP engine of our agent: ${DEFAULT_UDP_ENGINE === "native" ? "native (edge-agent/native/udp: recvmmsg/sendmmsg, one JS call per batch; COAPS_EDGE_UDP=dgram selects node:dgram)" : `node:dgram (${process.env["COAPS_EDGE_UDP"] === "dgram" ? "COAPS_EDGE_UDP=dgram" : "the optional native addon is not built: npm run build:native -w edge-agent"})`}.`,

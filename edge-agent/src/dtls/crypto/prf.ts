@@ -9,7 +9,7 @@
  *   key_block     = PRF(master_secret, "key expansion", server_random + client_random)
  *   verify_data   = PRF(master_secret, finished_label, Hash(handshake_messages))[0..11]
  */
-import { HmacSha256, Sha256, SHA256_DIGEST, sha256Of } from "./sha256.js";
+import { HmacSha256, Sha256, sha256Of } from "./sha256.js";
 
 const encoder = new TextEncoder();
 /** Labels as bytes, encoded once. */
@@ -51,23 +51,20 @@ export class RunningSha256 {
 }
 
 /**
- * One HMAC key for every P_SHA256 call, re-keyed per call (RFC 2104 §4: the pads are
- * compressed once per secret, then each HMAC of a PRF block is 2–3 block compressions, with no
- * native object and no Buffer per hash; sha256.ts). Safe to share: a PRF runs to completion
+ * One HMAC key for every P_SHA256 call on a raw secret, re-keyed per call (RFC 2104 §4: the
+ * pads are compressed once per secret; sha256.ts). Safe to share: a PRF runs to completion
  * synchronously. Wiped after each call.
  */
 const prfMac = new HmacSha256(new Uint8Array(0));
-/** A(i) of RFC 5246 §5. */
-const aScratch = new Uint8Array(SHA256_DIGEST);
 
 /**
  * A PRF secret keyed once: its HMAC pads compressed when it is made (RFC 2104 §4), not per PRF
  * call. The master secret keys three PRF calls per handshake (the key block and both Finished,
- * RFC 5246 §6.3, §7.4.9); keying it once saves two HMAC key setups per handshake side (≈5 µs
- * each: @noble/hashes builds two hash objects and a pad per key). `wipe` when done with it.
+ * RFC 5246 §6.3, §7.4.9); keying it once saves two HMAC key setups per handshake side. `wipe`
+ * when done with it.
  */
 export class PrfSecret {
-  /** @internal The keyed HMAC (pSha256 resumes from its pads). */
+  /** @internal The keyed HMAC (pSha256 runs on its pads). */
   readonly mac: HmacSha256;
 
   constructor(secret: Uint8Array) {
@@ -81,30 +78,19 @@ export class PrfSecret {
 }
 
 /**
- * P_SHA256(secret, seed), `length` bytes; `seed` may come in parts (label, randoms), fed in
- * order without concatenating:
+ * P_SHA256(secret, seed), `length` bytes (RFC 5246 §5); `seed` may come in parts (label,
+ * randoms), fed in order without concatenating:
  *   A(1) = HMAC(secret, seed), A(i+1) = HMAC(secret, A(i))
  *   output = HMAC(secret, A(1) ‖ seed) ‖ HMAC(secret, A(2) ‖ seed) ‖ ...
  */
 export function pSha256(secret: Uint8Array | PrfSecret, seed: Uint8Array | readonly Uint8Array[], length: number): Uint8Array {
   const parts = seed instanceof Uint8Array ? [seed] : seed;
-  const keyed = secret instanceof PrfSecret;
-  const mac = keyed ? secret.mac : prfMac.rekey(secret);
-  const a = aScratch;
-  mac.begin();
-  for (const p of parts) mac.update(p);
-  mac.finishInto(a);
-  const out = new Uint8Array(length);
-  for (let at = 0; ; ) {
-    mac.begin().update(a);
-    for (const p of parts) mac.update(p);
-    mac.finishInto(out, at, length - at);
-    at += SHA256_DIGEST;
-    if (at >= length) break;
-    mac.begin().update(a).finishInto(a);
-  }
-  if (!keyed) mac.wipe(); // a keyed PrfSecret is wiped by its owner
-  a.fill(0);
+  // A pool slice (off the V8 heap), which the native engine writes in place (sha256-native.ts);
+  // every byte is written. Secrets in it (master secret, key block) are wiped by their owners.
+  const out = Buffer.allocUnsafe(length);
+  if (secret instanceof PrfSecret) return secret.mac.pSha256Into(out, parts);
+  prfMac.rekey(secret).pSha256Into(out, parts);
+  prfMac.wipe();
   return out;
 }
 

@@ -44,7 +44,7 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * An HMAC-SHA256 key used for many MACs (cookie secrets: two MACs per ClientHello). Its pads
  * are compressed once (RFC 2104 §4, sha256.ts): a MAC of a ClientHello's cookie input is three
- * block compressions, with no native object per MAC.
+ * block compressions.
  */
 export class HmacSha256Key {
   readonly #mac: HmacSha256;
@@ -60,7 +60,7 @@ export class HmacSha256Key {
 
   /** The first `out.length` (≤ 32) bytes of the HMAC of `data[start..end]`, into `out`. */
   truncatedMacInto(out: Uint8Array, data: Uint8Array, start = 0, end = data.length): Uint8Array {
-    return this.#mac.begin().update(data, start, end).finishInto(out, 0, out.length);
+    return this.#mac.macInto(out, 0, out.length, start === 0 && end === data.length ? data : data.subarray(start, end));
   }
 }
 
