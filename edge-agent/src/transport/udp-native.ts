@@ -35,7 +35,7 @@ const DRAIN_POLL_MS = 5;
 class NativeUdpStats implements UdpStats {
   received = 0;
   sent = 0;
-  /** Sends dropped before reaching the kernel: queue overflow, oversize, unresolvable name. */
+  /** Sends dropped before reaching the kernel: queue overflow, oversize, unresolvable name, still queued at close. */
   dropped = 0;
   /** The addon's count once its socket is closed (its memory is given back then and reads zeros). */
   #refusedAtClose: number | undefined;
@@ -150,10 +150,13 @@ export class NativeUdpSocket implements UdpSocket {
       this.stats.dropped++; // node:dgram reports EMSGSIZE for these
       return;
     }
-    let at = this.#reserve(data.length);
+    // An empty datagram still takes one byte of the arena: queued bytes are then never empty
+    // while the ring is not, so #reserve can read "tail == oldest" as full (see there).
+    const room = Math.max(data.length, 1);
+    let at = this.#reserve(room);
     if (at < 0) {
       this.#addon.flush(this.#handle); // more replies than the ring holds: send what is queued now
-      at = this.#reserve(data.length);
+      at = this.#reserve(room);
       if (at < 0) {
         this.stats.dropped++; // the kernel takes nothing (socket buffer full): the bounded queue overflows
         return;
@@ -167,7 +170,7 @@ export class NativeUdpSocket implements UdpSocket {
     sendMeta[o + META_LENGTH] = data.length;
     sendMeta[o + META_OFFSET] = at;
     ctrl[CTRL_SEND_COUNT] = queued + 1;
-    this.#sendTail = at + data.length;
+    this.#sendTail = at + room;
     if (!this.#inBatch && !this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(this.#flush);
@@ -177,7 +180,8 @@ export class NativeUdpSocket implements UdpSocket {
   /**
    * Where `length` bytes fit in sendArena without touching a queued datagram, or -1 (the ring of
    * SEND_SLOTS entries is full, or the bytes are). Queued bytes run from the oldest entry's offset
-   * to #sendTail, possibly wrapped past the arena's end.
+   * to #sendTail, possibly wrapped past the arena's end; every entry takes at least one byte, so
+   * with entries queued, tail == oldest means wrapped and full, never empty.
    */
   #reserve(length: number): number {
     const { ctrl, sendMeta } = this.#io;
@@ -230,6 +234,9 @@ export class NativeUdpSocket implements UdpSocket {
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
     }
     this.#released = true;
+    // What the kernel has not taken by now goes with the socket: counted, as node:dgram counts
+    // the sends still queued when its socket closes (they complete with ECANCELED).
+    this.stats.dropped += ctrl[CTRL_SEND_COUNT]!;
     this.stats.freeze();
     this.#addon.close(this.#handle);
   }
