@@ -332,3 +332,27 @@ describe("validatePeerChain: a real OpenSSL PKI", () => {
     expectFail(validatePeerChain([server.der], trust, {}, at), "unknown-ca", 48);
   });
 });
+
+describe("validatePeerChain: parsed certificates are reused, checks are not", () => {
+  it("the same bytes again: validity, trust and signatures are still checked per call", () => {
+    const leaf = makeLeaf("reconnecting-device", root);
+    assert.ok(check([leaf.der]).ok);
+    // the same certificate later, past its notAfter: refused, although its parse is cached
+    expectFail(check([leaf.der], {}, trust, leaf.cert.info.notAfter + 1000), "expired", TlsAlert.certificate_expired, 0);
+    // the same bytes against a store without its root: unknown CA
+    const otherRoot = makeCa("other root");
+    expectFail(check([leaf.der], {}, new TrustStore([otherRoot.cert.info])), "unknown-ca", TlsAlert.unknown_ca);
+    // one byte of the signature changed after the good one was seen: a different certificate
+    expectFail(check([tamper(leaf.der, -1)]), "bad-signature", TlsAlert.bad_certificate, 0);
+    assert.ok(check([new Uint8Array(leaf.der)]).ok, "a copy of the bytes (another datagram) is the same certificate");
+  });
+
+  it("a view into a larger buffer (a datagram) is read by its own bytes only", () => {
+    const leaf = makeLeaf("framed-device", root);
+    const framed = new Uint8Array(leaf.der.length + 20).fill(0xee);
+    framed.set(leaf.der, 10);
+    const r = check([framed.subarray(10, 10 + leaf.der.length)]);
+    assert.ok(r.ok);
+    assert.equal(r.cn, "framed-device");
+  });
+});
