@@ -1,9 +1,11 @@
 /**
  * The child process of test/edge-agent/transport/udp-native-backpressure.test.ts, started with
- * udp-eagain-shim.so preloaded: `node --import tsx udp-backpressure-child.ts <scenario> [arg]`.
+ * udp-eagain-shim.so preloaded:
+ * `node --import tsx udp-backpressure-child.ts [--bind ADDRESS] [--peer ADDRESS] <scenario> [arg]`.
  *
  * It opens a native UdpEndpoint (the engine under test, answering every datagram it receives
- * with the same bytes) and a node:dgram receiver on 127.0.0.1, points the shim at the endpoint's
+ * with the same bytes) bound to --bind and a node:dgram receiver on --peer (both default to
+ * 127.0.0.1; "::" with a 127.0.0.1 peer is the dual-stack case), points the shim at the endpoint's
  * port, plays one scenario (below) and prints what happened as one JSON line (`Outcome`). Then it
  * closes both sockets and must end on its own: a poll handle the engine left open would keep the
  * process alive, and the test's timeout would say so.
@@ -12,7 +14,9 @@
  * so the receiver can tell lost, duplicated, reordered and overwritten datagrams apart.
  */
 import dgram from "node:dgram";
+import { isIPv6 } from "node:net";
 import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
 import type { PeerAddress } from "../../edge-agent/src/transport/types.js";
 import { UdpEndpoint } from "../../edge-agent/src/transport/udp.js";
 
@@ -49,6 +53,8 @@ class Harness {
   constructor(
     readonly ep: UdpEndpoint,
     readonly receiver: dgram.Socket,
+    /** The loopback address of the receiver (and of the closed port in the pollerr scenario). */
+    readonly peer: string,
   ) {
     receiver.on("message", (bytes) => {
       const seq = bytes.length >= 4 ? bytes.readUInt32BE(0) : -1;
@@ -63,7 +69,21 @@ class Harness {
 
   /** The receiver as the endpoint's peer. */
   get #to(): PeerAddress {
-    return { address: "127.0.0.1", port: this.receiver.address().port, family: "IPv4" };
+    return this.at(this.receiver.address().port);
+  }
+
+  /** A port on the receiver's loopback address. */
+  at(port: number): PeerAddress {
+    return { address: this.peer, port, family: isIPv6(this.peer) ? "IPv6" : "IPv4" };
+  }
+
+  /** A port on the receiver's address nobody listens on (bound, then closed): datagrams to it draw an ICMP port unreachable. */
+  async closedPort(): Promise<PeerAddress> {
+    const socket = dgram.createSocket(isIPv6(this.peer) ? "udp6" : "udp4");
+    await new Promise<void>((resolve) => socket.bind(0, this.peer, resolve));
+    const { port } = socket.address();
+    await new Promise<void>((resolve) => socket.close(resolve));
+    return this.at(port);
   }
 
   /** Sends datagrams from..from+count-1 from the endpoint to the receiver, in this tick. */
@@ -85,7 +105,7 @@ class Harness {
   sendToEndpoint(from: number, count: number): void {
     for (let seq = from; seq < from + count; seq++) {
       this.#sizes.set(seq, DEFAULT_SIZE);
-      this.receiver.send(datagram(seq, DEFAULT_SIZE), this.ep.local.port, "127.0.0.1");
+      this.receiver.send(datagram(seq, DEFAULT_SIZE), this.ep.local.port, this.peer);
     }
   }
 
@@ -191,6 +211,26 @@ const scenarios: Record<string, Scenario> = {
     return { beforeWrap };
   },
 
+  /**
+   * An ICMP port unreachable raises POLLERR on the endpoint's socket: the shim turns IP_RECVERR on
+   * at its first send, which goes to a closed port, so the error waits in the socket's error queue
+   * (without the option Linux drops it). libuv then stops the poll (uv__poll_io); the socket must
+   * go on receiving and sending, and must not spin on an error it never clears.
+   */
+  async pollerr(h) {
+    process.env["UDP_SHIM_RECVERR"] = "1";
+    h.ep.send(await h.closedPort(), datagram(0xdead, DEFAULT_SIZE));
+    await sleep(50); // the error arrives (loopback ICMP is not rate-limited) and the poll reports it
+    h.sendToEndpoint(ECHO_BASE, 5);
+    await h.received(5);
+    h.send(0, 3);
+    await h.received(8);
+    const cpu = process.cpuUsage();
+    await sleep(100);
+    const spent = process.cpuUsage(cpu);
+    return { idleCpuMs: (spent.user + spent.system) / 1000 };
+  },
+
   /** close() while the kernel refuses everything: it gives up after CLOSE_DRAIN_MS, drops and counts the queue. */
   async "close-held"(h) {
     h.plan("eagain*");
@@ -207,18 +247,22 @@ const scenarios: Record<string, Scenario> = {
 
 /** Plays the scenario named on the command line (the test imports this file only for its types and constants). */
 async function main(): Promise<void> {
-  const [name = "", arg] = process.argv.slice(2);
+  const { values, positionals } = parseArgs({
+    options: { bind: { type: "string", default: "127.0.0.1" }, peer: { type: "string", default: "127.0.0.1" } },
+    allowPositionals: true,
+  });
+  const [name = "", arg] = positionals;
   const scenario = scenarios[name];
   if (scenario === undefined) throw new Error(`unknown scenario "${name}" (${Object.keys(scenarios).join(", ")})`);
 
-  const ep = await UdpEndpoint.bind({ address: "127.0.0.1", engine: "native" });
+  const ep = await UdpEndpoint.bind({ address: values.bind, engine: "native" });
   ep.onDatagram = (data, from) => ep.send(from, data);
   // Room for 12 × 60 KiB in one burst (the sender's sendmmsg fills it before the receiver reads).
-  const receiver = dgram.createSocket({ type: "udp4", recvBufferSize: 4 * 1024 * 1024 });
-  await new Promise<void>((resolve) => receiver.bind(0, "127.0.0.1", resolve));
+  const receiver = dgram.createSocket({ type: isIPv6(values.peer) ? "udp6" : "udp4", recvBufferSize: 4 * 1024 * 1024 });
+  await new Promise<void>((resolve) => receiver.bind(0, values.peer, resolve));
   process.env["UDP_SHIM_PORT"] = String(ep.local.port);
 
-  const harness = new Harness(ep, receiver);
+  const harness = new Harness(ep, receiver, values.peer);
   const extra = await scenario(harness, arg);
   await ep.close();
   receiver.close();

@@ -1,7 +1,8 @@
 /**
  * Builds udp-eagain-shim.c (beside this file) into a shared object once per content, so a test
- * can make sendmmsg(2) on one UDP socket refuse with EAGAIN/ENOBUFS or take part of a batch (what
- * loopback never does; the C file's header says how). Built by preload-shim.ts.
+ * can make sendmmsg(2) on one UDP socket refuse with EAGAIN/ENOBUFS or take part of a batch, or
+ * turn on IP_RECVERR so an ICMP error raises POLLERR (what loopback never does on its own; the C
+ * file's header says how). Built by preload-shim.ts.
  */
 import type { TestContext } from "node:test";
 import { buildPreloadShim } from "./preload-shim.js";

@@ -291,8 +291,20 @@ static void on_poll(uv_poll_t* p, int status, int events) {
   UdpSocket* s = (UdpSocket*)p->data;
   if (s->closed) return;
   if (status < 0) {
-    /* An error on the fd: the next recvmmsg/sendmmsg reports it; keep polling for readable. */
-    events = UV_READABLE;
+    /* POLLERR on the fd: libuv has stopped this poll handle (uv__poll_io) and will not call back
+     * again unless it is restarted. Clear what raised it (the pending socket error, and the error
+     * queue, which only IP_RECVERR fills) so the restarted poll does not fire again at once, then
+     * read: an unconnected UDP socket's errors are not datagrams, and none may stop it receiving. */
+    int err = 0;
+    socklen_t err_len = sizeof err;
+    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &err_len);
+    struct msghdr eh;
+    memset(&eh, 0, sizeof eh);
+    while (recvmsg(s->fd, &eh, MSG_ERRQUEUE | MSG_DONTWAIT) >= 0) memset(&eh, 0, sizeof eh);
+    int wanted = s->poll_events;
+    s->poll_events = 0;
+    set_poll(s, wanted);
+    events = UV_READABLE | (wanted & UV_WRITABLE);
   }
   if (events & UV_WRITABLE) flush(s);
   if (!(events & UV_READABLE)) return;

@@ -12,6 +12,10 @@
  * sends numbered datagrams to a node:dgram receiver, and the test checks that each arrives once,
  * in order and intact, what the counters say, that the engine retried exactly the unsent rest
  * (the shim's trace), and that the child ends on its own (no poll handle left behind).
+ *
+ * The same shim turns IP_RECVERR on for one case, so an ICMP port unreachable raises POLLERR on
+ * the engine's socket (udp.c on_poll, status < 0): libuv stops a poll handle on POLLERR, and the
+ * engine must restart it, clear the error, and go on receiving.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -28,12 +32,18 @@ const SEND_SLOTS = 128;
 
 /** Runs one scenario of the child with the shim preloaded: its outcome and the shim's trace. */
 async function run(shim: string, scenario: string, ...args: string[]): Promise<{ outcome: Outcome; trace: string[] }> {
+  return runWith(shim, [], scenario, ...args);
+}
+
+/** As run(), with the child's options (--bind, --peer) first. */
+async function runWith(shim: string, options: readonly string[], scenario: string, ...args: string[]): Promise<{ outcome: Outcome; trace: string[] }> {
   const env: NodeJS.ProcessEnv = { ...process.env, LD_PRELOAD: shim };
   delete env["COAPS_EDGE_UDP"]; // the child must run the native engine
   delete env["UDP_SHIM_PLAN"];
   delete env["UDP_SHIM_PORT"];
+  delete env["UDP_SHIM_RECVERR"];
   const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
-    execFile(process.execPath, ["--import", "tsx", CHILD, scenario, ...args], { env, timeout: 20_000 }, (error, stdout, stderr) =>
+    execFile(process.execPath, ["--import", "tsx", CHILD, ...options, scenario, ...args], { env, timeout: 20_000 }, (error, stdout, stderr) =>
       error ? reject(new Error(`child "${scenario}" failed (a hang ends in SIGTERM): ${error.message}\n${stderr}`)) : resolve({ stdout, stderr }),
     ),
   );
@@ -136,4 +146,25 @@ describe("native UDP engine: sendmmsg refused or cut short (LD_PRELOAD shim)", {
     assert.ok(trace.length > 0);
     for (const line of trace) assert.match(line, /^vlen=10 eagain -> EAGAIN( x\d+)?$/, "no call after close, though the shim then let calls pass");
   });
+
+  for (const { name, bind, peer, recverr } of [
+    { name: "IPv4", bind: "127.0.0.1", peer: "127.0.0.1", recverr: "IPv4" },
+    { name: "IPv6", bind: "::1", peer: "::1", recverr: "IPv6" },
+    { name: "dual-stack socket, IPv4 peer", bind: "::", peer: "127.0.0.1", recverr: "IPv6" },
+  ] as const) {
+    test(`${name}: after POLLERR (an ICMP port unreachable, IP_RECVERR on) the socket still receives and sends, and does not spin`, async (t) => {
+      const shim = await eagainShim(t);
+      if (shim === undefined) return;
+      const { outcome, trace } = await runWith(shim, ["--bind", bind, "--peer", peer], "pollerr");
+      // Echoes of what the receiver sent after the error (the socket kept receiving), then the endpoint's own sends.
+      assert.deepEqual(outcome.received, [...range(ECHO_BASE, 5), ...range(0, 3)]);
+      assert.deepEqual(outcome.damaged, []);
+      assert.deepEqual(outcome.stats, { received: 5, sent: 1 + 5 + 3, sendErrors: 0 });
+      assert.ok(outcome.extra["idleCpuMs"]! < 30, `idle after the error: ${outcome.extra["idleCpuMs"]} ms CPU in 100 ms`);
+      // The send to the closed port drew the error and the poll reported it once: cleared, it is
+      // not reported again (left in the error queue, it would be at every turn of the loop).
+      assert.deepEqual(trace.slice(0, 3), [`recverr on (${recverr})`, "vlen=1 pass -> 1", "EPOLLERR"]);
+      for (const line of trace.slice(3)) assert.match(line, /^vlen=\d+ pass -> \d+( x\d+)?$/);
+    });
+  }
 });
