@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { codecCases } from "./coap-codec.js";
 import { ecdheKeyCases } from "./ecdhe-keys.js";
+import { firstRequestResults } from "./first-request.js";
 import { microTable, runCases, type MicroResult } from "./measure.js";
 import { DEFAULT_CCM_ENGINE } from "../../edge-agent/src/dtls/crypto/ccm.js";
 import { prfCases } from "./prf.js";
@@ -29,6 +30,7 @@ export interface MicroReport {
 
 export async function runMicro(secondsPerCase: number): Promise<MicroReport> {
   const results = runCases([...codecCases(), ...requestPathCases(), ...recordCases(), ...prfCases(), ...ecdheKeyCases()], secondsPerCase);
+  results.push(...firstRequestResults(secondsPerCase));
   const dtlsUs = await dtlsRequestPathUs(secondsPerCase >= 1 ? 100_000 : 20_000);
   results.push({
     group: "dtls",

@@ -20,6 +20,7 @@
  * Callers hold an entry by its sequence number (`DedupHandle`), which stays safe after the slot
  * was evicted and reused.
  */
+import { sessionKey, type SessionKey } from "../dtls/session-key.js";
 import type { PeerAddress } from "../transport/types.js";
 
 /** Bytes charged per entry on top of the reply (slots, index entry), roughly. */
@@ -51,7 +52,7 @@ export function exchangeKey(peer: PeerAddress, messageId: number): string {
 
 /** One peer's entries by message ID (lives while the peer has any). */
 interface PeerIndex {
-  readonly key: string;
+  readonly key: SessionKey;
   /** The peer's one entry while it has at most one (−1: none); unused once `slots` exists. */
   slot: number;
   /** Every entry by message ID, from the peer's second live entry on. */
@@ -59,11 +60,14 @@ interface PeerIndex {
 }
 
 export class DedupCache<P = unknown> {
-  readonly #peers = new Map<string, PeerIndex>();
+  // Keyed as DtlsServer keys its sessions: an IPv4 peer by a number made from its address and
+  // port, no "address|port" string to build and hash for each new peer (issue 7: a new session's
+  // first request paid for both) nor to hold while its entry lives.
+  readonly #peers = new Map<SessionKey, PeerIndex>();
   // The last peer object's key: `add` follows `find` for the same peer object on every new
   // message, and over DTLS a session hands up one peer object for all its datagrams.
   #memoPeer: PeerAddress | undefined;
-  #memoKey = "";
+  #memoKey: SessionKey = "";
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   // The ring: slot i holds entry number #seq[i]; [#headSeq, #tailSeq) are the occupied
@@ -170,6 +174,28 @@ export class DedupCache<P = unknown> {
     this.#enforceBytes(handle);
   }
 
+  /**
+   * Forgets every entry of `peer` at once; returns how many there were. For the end of a DTLS
+   * session: over DTLS "a message is the same when it is sent within the same DTLS session and
+   * same epoch and has the same Message ID" (RFC 7252 §9.1.1), so nothing that arrives later,
+   * even from the same address and port, can be a duplicate of them. Left to EXCHANGE_LIFETIME,
+   * the dead sessions of a gateway that takes thousands a second would fill the cache (issue 7),
+   * and every new session's first message would then evict one. A freed slot leaves the ring
+   * when it reaches the head (the ring is in arrival order, so until then it still counts
+   * towards maxEntries: an older live entry ahead of it is evicted as if nothing was dropped).
+   */
+  dropPeer(peer: PeerAddress): number {
+    const index = this.#peers.get(this.#peerKey(peer));
+    if (index === undefined) return 0;
+    if (index.slots === undefined) {
+      this.#delete(index.slot); // an index without entries is never kept, so the slot is live
+      return 1;
+    }
+    const slots = [...index.slots.values()]; // #delete edits the Map
+    for (const slot of slots) this.#delete(slot);
+    return slots.length;
+  }
+
   clear(): void {
     this.#peers.clear();
     this.#peer.fill(undefined);
@@ -181,10 +207,10 @@ export class DedupCache<P = unknown> {
     this.#bytes = 0;
   }
 
-  #peerKey(peer: PeerAddress): string {
+  #peerKey(peer: PeerAddress): SessionKey {
     if (peer !== this.#memoPeer) {
       this.#memoPeer = peer;
-      this.#memoKey = `${peer.address}|${peer.port}`;
+      this.#memoKey = sessionKey(peer);
     }
     return this.#memoKey;
   }

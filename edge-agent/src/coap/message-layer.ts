@@ -457,6 +457,15 @@ export class MessageLayer {
     this.#finish(tx);
   }
 
+  /**
+   * The peer's DTLS session ended: its dedup entries go at once (a later datagram from the same
+   * address belongs to another session, so it is never their duplicate: RFC 7252 §9.1.1).
+   * Returns how many were dropped.
+   */
+  dropPeer(peer: PeerAddress): number {
+    return this.#dedup.dropPeer(peer);
+  }
+
   /** Stops every timer; outstanding CONs are reported as aborted. Does not close the endpoint. */
   close(): void {
     if (this.#closed) return;

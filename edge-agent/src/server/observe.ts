@@ -277,21 +277,6 @@ export class ObserveRegistry implements TransmissionOwner<Observer> {
     return n;
   }
 
-  /**
-   * Drops a peer's observers as soon as its DTLS session closes (chained onto the endpoint's
-   * onSessionClosed as it is now; whoever replaces that callback later leaves the check at the
-   * next notification and the sweep at the caps to do it).
-   */
-  watchSessions(layer: MessageLayer): void {
-    const ep = layer.endpoint;
-    if (!(ep instanceof DtlsServer)) return;
-    const previous = ep.onSessionClosed;
-    ep.onSessionClosed = (peer, reason, error) => {
-      previous(peer, reason, error);
-      this.dropPeer(layer, peer);
-    };
-  }
-
   /** Forgets every observer of `layer` (the server stopped serving it). */
   dropLayer(layer: MessageLayer): void {
     for (const o of [...(this.#byLayer.get(layer)?.values() ?? [])]) this.#remove(o);
@@ -299,11 +284,17 @@ export class ObserveRegistry implements TransmissionOwner<Observer> {
     this.#nonMids.delete(layer);
   }
 
-  /** Forgets every observer of `peer` on `layer` (its session ended). */
+  /**
+   * Forgets every observer of `peer` on `layer` (its session ended; CoapServer calls this when a
+   * DTLS session closes. Whoever replaces the endpoint's onSessionClosed later leaves the check
+   * at the next notification and the sweep at the caps to do it).
+   */
   dropPeer(layer: MessageLayer, peer: PeerAddress): void {
-    const pk = peerKey(peer);
     // Most sessions end without observing anything: skip the scan (and its copy of every
-    // observer) unless this peer has one. A DTLS gateway closes thousands of sessions a second.
+    // observer) unless this peer has one, and the peer's key string too while nobody observes.
+    // A DTLS gateway closes thousands of sessions a second.
+    if (this.#perPeer.size === 0) return;
+    const pk = peerKey(peer);
     if (!this.#perPeer.has(pk)) return;
     for (const o of [...(this.#byLayer.get(layer)?.values() ?? [])]) {
       if (peerKey(o.peer) !== pk) continue;

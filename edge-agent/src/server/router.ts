@@ -8,8 +8,11 @@ import type { ResourceDefinition } from "./types.js";
 export interface RouteMatch {
   readonly template: string;
   readonly resource: ResourceDefinition;
-  readonly params: Record<string, string>;
+  readonly params: Readonly<Record<string, string>>;
 }
+
+/** The parameters of a route without `{param}` segments: one frozen object for every match. */
+export const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 interface Node {
   readonly exact: Map<string, Node>;
@@ -84,11 +87,10 @@ export class Router {
     const values: string[] = [];
     const node = this.#walk(this.#root, path, 0, values);
     if (!node?.resource || node.template === undefined) return undefined;
+    if (values.length === 0) return { template: node.template, resource: node.resource, params: NO_PARAMS };
     const params: Record<string, string> = {};
-    if (values.length > 0) {
-      const names = splitPath(node.template).map((s) => PARAM.exec(s)?.[1]).filter((n): n is string => n !== undefined);
-      names.forEach((n, i) => (params[n] = values[i] as string));
-    }
+    const names = splitPath(node.template).map((s) => PARAM.exec(s)?.[1]).filter((n): n is string => n !== undefined);
+    names.forEach((n, i) => (params[n] = values[i] as string));
     return { template: node.template, resource: node.resource, params };
   }
 

@@ -39,7 +39,8 @@ import {
   type BlockValue,
   type CoapOption,
 } from "@coaps-edge/shared";
-import type { DatagramEndpoint } from "../transport/types.js";
+import { DtlsServer } from "../dtls/server.js";
+import type { DatagramEndpoint, PeerAddress } from "../transport/types.js";
 import { systemClock, type Clock } from "../util/clock.js";
 import { blockwiseLimits, transferKey, type BlockwiseLimits } from "../coap/blockwise.js";
 import { Block1Reassembler } from "../coap/block1-reassembler.js";
@@ -51,7 +52,7 @@ import { TimerQueue, type TimerEntry } from "../coap/timer-queue.js";
 import { toHex } from "../coap/tokens.js";
 import { CoapError } from "./coap-error.js";
 import { IncomingRequest } from "./request.js";
-import { Router, splitPath } from "./router.js";
+import { NO_PARAMS, Router, splitPath } from "./router.js";
 import type { CoapResponse, Handler, MethodName, ResourceDefinition, ServerLogger } from "./types.js";
 import { isWellKnownCore, wellKnownCore } from "./well-known.js";
 import { ObserveRegistry, resourceHandle, type ObserveLimits, type Observer, type ResourceHandle } from "./observe.js";
@@ -168,8 +169,36 @@ export class CoapServer implements RequestSink {
   attachLayer(layer: MessageLayer): void {
     layer.requestSink = this;
     layer.onUnmatchedReset = (peer, mid) => this.observe.onUnmatchedReset(layer, peer, mid);
-    this.observe.watchSessions(layer);
+    this.#watchSessions(layer);
     this.#layers.set(layer.endpoint, layer);
+  }
+
+  /**
+   * Runs `sessionClosed` whenever a DTLS session of the layer's endpoint ends (chained onto the
+   * endpoint's onSessionClosed as it is now). Plain UDP has no sessions: its peers' state ends
+   * by lifetime only.
+   */
+  #watchSessions(layer: MessageLayer): void {
+    const ep = layer.endpoint;
+    if (!(ep instanceof DtlsServer)) return;
+    const previous = ep.onSessionClosed;
+    ep.onSessionClosed = (peer, reason, error) => {
+      previous(peer, reason, error);
+      this.sessionClosed(layer, peer);
+    };
+  }
+
+  /**
+   * What a closed session of `peer` on `layer` leaves behind goes at once: its observers (an
+   * observation belongs to its session, observe.ts) and its dedup entries (RFC 7252 §9.1.1: a
+   * message is only ever the same as one of the same session and epoch). A gateway taking
+   * thousands of short sessions a second would otherwise hold each one's dedup entry for
+   * EXCHANGE_LIFETIME (247 s), and at the cache's bound every new session's first request would
+   * evict the oldest. Block-wise transfers end by their own timeout.
+   */
+  sessionClosed(layer: MessageLayer, peer: PeerAddress): void {
+    layer.dropPeer(peer);
+    this.observe.dropPeer(layer, peer);
   }
 
   /** Stops serving `endpoint`; its layer is closed, the endpoint itself is not. */
@@ -252,7 +281,7 @@ export class CoapServer implements RequestSink {
       return;
     }
     // §5.7.2: not a proxy — a request asking for one gets 5.05.
-    if (m.options.some((o) => o.number === OptionNumber.ProxyUri || o.number === OptionNumber.ProxyScheme)) {
+    if (hasOption(m.options, OptionNumber.ProxyUri) || hasOption(m.options, OptionNumber.ProxyScheme)) {
       this.#reply(inbound, Code.ProxyingNotSupported, [], "");
       return;
     }
@@ -275,7 +304,7 @@ export class CoapServer implements RequestSink {
     const query = getUriQuery(m);
 
     let handler: Handler | undefined;
-    let params: Record<string, string> = {};
+    let params: Readonly<Record<string, string>> = NO_PARAMS;
     let observable: string | undefined;
     if (isWellKnownCore(path) && !this.#router.match(path)) {
       if (m.code !== 1) {
@@ -423,7 +452,7 @@ export class CoapServer implements RequestSink {
     const m = inbound.message;
     return {
       block,
-      size2: m.options.some((o) => o.number === OptionNumber.Size2),
+      size2: hasOption(m.options, OptionNumber.Size2),
       tokenLength: m.token.length,
       maxMessageSize: inbound.layer.maxMessageSize(inbound.peer),
     };
@@ -448,6 +477,12 @@ export class CoapServer implements RequestSink {
   }
 }
 
+/** Whether `options` holds one with `number` (a loop: no closure per request as with `some`). */
+function hasOption(options: readonly CoapOption[], number: number): boolean {
+  for (let i = 0; i < options.length; i++) if (options[i]!.number === number) return true;
+  return false;
+}
+
 function isPromiseLike<T>(v: T | Promise<T>): v is Promise<T> {
   return typeof (v as { then?: unknown }).then === "function";
 }
@@ -463,6 +498,21 @@ function parsedCode(text: string): number {
   return code;
 }
 
+/**
+ * Content-Format options by format, made once: a resource answers with the same format every
+ * time, and an option is an object plus, for any format but 0, a Uint8Array (~150 heap bytes).
+ * Shared between responses: an option is readonly once made, the encoder copies its value.
+ */
+const CONTENT_FORMAT_OPTIONS = new Map<number, CoapOption>();
+function contentFormatOption(format: number): CoapOption {
+  let option = CONTENT_FORMAT_OPTIONS.get(format);
+  if (option === undefined) {
+    option = uintOption(OptionNumber.ContentFormat, format); // throws on a value out of range
+    if (CONTENT_FORMAT_OPTIONS.size < 64) CONTENT_FORMAT_OPTIONS.set(format, option);
+  }
+  return option;
+}
+
 /** A handler's CoapResponse as code, options and payload bytes. Throws on an invalid code. */
 export function renderResponse(r: CoapResponse): ResponseParts {
   const code = typeof r.code === "string" ? parsedCode(r.code) : r.code;
@@ -470,7 +520,7 @@ export function renderResponse(r: CoapResponse): ResponseParts {
   const options: CoapOption[] = r.options ? [...r.options] : [];
   const payload = r.payload === undefined ? EMPTY : typeof r.payload === "string" ? utf8Encode(r.payload) : r.payload;
   const contentFormat = r.contentFormat ?? (typeof r.payload === "string" ? ContentFormat.text : undefined);
-  if (contentFormat !== undefined) options.push(uintOption(OptionNumber.ContentFormat, contentFormat));
+  if (contentFormat !== undefined) options.push(contentFormatOption(contentFormat));
   if (r.maxAge !== undefined) options.push(uintOption(OptionNumber.MaxAge, r.maxAge));
   if (r.etag !== undefined) options.push(opaqueOption(OptionNumber.ETag, r.etag));
   if (r.locationPath !== undefined) {

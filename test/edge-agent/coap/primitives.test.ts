@@ -154,6 +154,23 @@ describe("DedupCache", () => {
     assert.notEqual(c.find(B, 2, 5301), undefined);
   });
 
+  it("dropPeer forgets one peer's entries (inline and mapped) and keeps the others'; their slots are reused", () => {
+    const c = new DedupCache({ maxEntries: 4 });
+    c.add(A, 1, 0, 1000);
+    assert.equal(c.dropPeer(A), 1, "a peer with one entry (held inline)");
+    assert.equal(c.find(A, 1, 1), undefined);
+    for (let id = 2; id <= 3; id++) c.add(A, id, 1, 1000);
+    const b1 = c.add(B, 1, 1, 1000);
+    assert.equal(c.dropPeer({ ...A }), 2, "a peer with a map of entries, found by value");
+    assert.equal(c.dropPeer(A), 0, "nothing left");
+    assert.deepEqual([c.stats.entries, c.peerCount], [1, 1]);
+    assert.equal(c.find(B, 1, 2), b1, "the other peer's entry stays");
+    // The dropped entries were the oldest: the next inserts sweep their slots, nothing is evicted.
+    for (let id = 2; id <= 4; id++) c.add(B, id, 3, 1000);
+    assert.deepEqual([c.stats.entries, c.stats.evictions], [4, 0]);
+    assert.equal(c.find(B, 1, 4), b1);
+  });
+
   it("a message ID received again replaces its entry; clear() forgets everything", () => {
     const c = new DedupCache({ maxEntries: 10 });
     const first = c.add(A, 7, 0, 1000);
