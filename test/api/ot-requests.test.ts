@@ -169,3 +169,21 @@ describe("otCoapSecureSendRequestBlockWise", () => {
     assert.throws(() => client.sendRequestBlockWise({ path: "ping" }, undefined, () => ({ block: new Uint8Array(0), more: false }), undefined, { blockSize: 100 }), otError("InvalidArgs"));
   });
 });
+
+describe("the server's session teardown", () => {
+  it("a message ID the device reuses in its next session is a new request (RFC 7252 §9.1.1: dedup is per session)", async () => {
+    const first = await request(client, { method: "POST", path: "ping", payload: "first", messageId: 9001 });
+    assert.equal(text(first.response?.payload), "pong:first");
+    const log = new EventLog();
+    client.setClientConnectedCallback(log.handler);
+    client.disconnect();
+    assert.equal((await log.next()).event, "DisconnectedLocalClosed");
+    // The server's session ends by the close_notify, or at the latest when the new handshake
+    // from the same address and port replaces it: either way its teardown runs.
+    assert.equal((await connectTo(client, server, log)).event, "Connected");
+    // Same address, port and message ID, new session: the handler runs again rather than the
+    // closed session's cached reply ("pong:first") being replayed.
+    const second = await request(client, { method: "POST", path: "ping", payload: "second", messageId: 9001 });
+    assert.equal(text(second.response?.payload), "pong:second");
+  });
+});

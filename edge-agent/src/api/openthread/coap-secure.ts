@@ -275,7 +275,11 @@ export class CoapSecure {
       this.#attempting.delete(peerKey(peer));
       this.#serverEnded(peer, "DisconnectedError", err);
     };
+    // Chained, not replaced: attach() hooked the CoapServer's teardown of the session (its dedup
+    // entries and observers, server.ts sessionClosed) onto this callback.
+    const serverTeardown = dtls.onSessionClosed;
     dtls.onSessionClosed = (peer, reason, err) => {
+      serverTeardown(peer, reason, err);
       if (this.#running !== running) return;
       // A newer handshake of the same peer replaced the session: no guard, it is already back.
       if (reason === "replaced") this.#emit("DisconnectedPeerClosed", { role: "server", peer });
