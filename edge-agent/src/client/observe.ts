@@ -12,7 +12,18 @@
  *   - a response without Observe or with a 4.xx/5.xx code ends the observation (§3.2);
  *   - cancel() deregisters proactively: GET with Observe=1 and the same token (§3.6).
  */
-import { MessageType, OptionNumber, getBlock, getUintOption, isSuccessCode, uintOption, type CoapOption } from "@coaps-edge/shared";
+import {
+  MessageType,
+  OBSERVE_DEREGISTER,
+  OBSERVE_REGISTER,
+  OptionNumber,
+  getBlock,
+  getUintOption,
+  isFresher,
+  isSuccessCode,
+  uintOption,
+  type CoapOption,
+} from "@coaps-edge/shared";
 import type { MessageLayer } from "../coap/message-layer.js";
 import type { PeerAddress } from "../transport/types.js";
 import type { Clock } from "../util/clock.js";
@@ -22,17 +33,9 @@ import { CoapClientError } from "./errors.js";
 import type { Exchanges, ReceivedResponse } from "./exchanges.js";
 import { transferResponse } from "./request-parts.js";
 
-/** §3.4: a notification more than this much later than the last one is fresh whatever its number. */
-export const OBSERVE_FRESHNESS_MS = 128_000;
-const HALF = 1 << 23;
 
-/**
- * §3.4: is the notification (v2 received at t2) newer than the last one taken (v1 at t1)?
- * Sequence numbers are 24-bit; times in ms.
- */
-export function isFresher(v1: number, t1: number, v2: number, t2: number): boolean {
-  return (v1 < v2 && v2 - v1 < HALF) || (v1 > v2 && v1 - v2 > HALF) || t2 > t1 + OBSERVE_FRESHNESS_MS;
-}
+/** The §3.4 ordering rule, from @coaps-edge/shared (with the server's §4.4 sequence numbers); part of the client's API. */
+export { isFresher, OBSERVE_FRESHNESS_MS } from "@coaps-edge/shared";
 
 /** A response of an observation: the registration response first, then each notification. */
 export interface CoapNotification extends CoapClientResponse {
@@ -114,7 +117,7 @@ export class Observation {
     });
     let first: ReceivedResponse;
     try {
-      first = await this.#sendObserve(0);
+      first = await this.#sendObserve(OBSERVE_REGISTER);
     } catch (e) {
       this.#end("error");
       throw e;
@@ -143,14 +146,14 @@ export class Observation {
     if (this.#ended !== undefined) return;
     this.#end("cancelled");
     try {
-      await this.#sendObserve(1);
+      await this.#sendObserve(OBSERVE_DEREGISTER);
     } catch {
       // The server is gone or did not answer: the entry ends on its side by RST or timeout (§4.5).
     }
   }
 
   /** The plan's request with Observe=`value` and this observation's token: 0 registers (§3.1), 1 deregisters (§3.6). */
-  #sendObserve(value: 0 | 1): Promise<ReceivedResponse> {
+  #sendObserve(value: typeof OBSERVE_REGISTER | typeof OBSERVE_DEREGISTER): Promise<ReceivedResponse> {
     const s = this.setup;
     const options = [...s.plan.options, uintOption(OptionNumber.Observe, value)];
     return s.exchanges.send(s.layer, s.peer, { type: s.type, code: s.plan.method, token: s.token, options, payload: s.plan.payload }, s.clock.now() + s.timeoutMs);

@@ -23,7 +23,19 @@
  * Caps on observers per peer and in total refuse new registrations (the GET is answered
  * without Observe, which tells the client it is not on the list, §4.1).
  */
-import { Code, MessageType, OptionNumber, isSuccessCode, uintOption, utf8Encode, type CoapOption } from "@coaps-edge/shared";
+// Observe option values and sequence numbers (RFC 7641 §2, §4.4) are shared with the client's.
+import {
+  Code,
+  MessageType,
+  OBSERVE_DEREGISTER,
+  OBSERVE_REGISTER,
+  OptionNumber,
+  isSuccessCode,
+  nextObserveSequence,
+  uintOption,
+  utf8Encode,
+  type CoapOption,
+} from "@coaps-edge/shared";
 import { transferKey } from "../coap/blockwise.js";
 import type { Block2Slicer, ResponseParts } from "../coap/block2-slicer.js";
 import type { InboundRequest, MessageLayer, Transmission, TransmissionOwner } from "../coap/message-layer.js";
@@ -36,11 +48,6 @@ import { CoapError } from "./coap-error.js";
 import { splitPath } from "./router.js";
 import type { CoapRequest, CoapResponse, Handler, ServerLogger } from "./types.js";
 
-/** Observe option values in a GET (RFC 7641 §2). */
-export const OBSERVE_REGISTER = 0;
-export const OBSERVE_DEREGISTER = 1;
-/** Sequence numbers are 24 bits (§4.4). */
-export const OBSERVE_SEQUENCE_MASK = 0xffffff;
 
 export interface ObserveLimits {
   /** Observers in total (new registrations beyond are served without Observe). */
@@ -481,11 +488,6 @@ export interface ResourceHandle {
 export function resourceHandle(registry: ObserveRegistry, path: string): ResourceHandle {
   const notify = (options: { readonly confirmable?: boolean } = {}): number => registry.notify(path, options);
   return { path, notify, changed: notify };
-}
-
-/** The sequence number after `prev`: +1 modulo 2^24 (§4.4; the client's rule of §3.4 accepts the wrap). */
-export function nextObserveSequence(prev: number): number {
-  return (prev + 1) & OBSERVE_SEQUENCE_MASK;
 }
 
 /** Owner of a final (4.xx/5.xx) CON notification: its outcome changes nothing. */

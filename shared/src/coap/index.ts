@@ -11,3 +11,4 @@ export * from "./utf8.js";
 export * from "./tcp-codec.js";
 export * from "./signalling.js";
 export * from "./bert.js";
+export * from "./observe.js";

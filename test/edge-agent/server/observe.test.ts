@@ -17,7 +17,7 @@ import {
   type CoapMessage,
 } from "@coaps-edge/shared";
 import { CoapError, type CoapServerOptions } from "../../../edge-agent/src/server/index.js";
-import { nextObserveSequence } from "../../../edge-agent/src/server/observe.js";
+import { nextObserveSequence } from "@coaps-edge/shared";
 import { flush, request, serverRig, text } from "../coap-kit.js";
 
 function setup(options: CoapServerOptions = {}) {
