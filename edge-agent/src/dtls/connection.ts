@@ -121,7 +121,8 @@ interface HandshakeState {
   readonly ctx: HandshakeContext;
   readonly reassembler: HandshakeReassembler;
   readonly handshaker: Handshaker;
-  buffered: { header: RecordHeader; fragment: Uint8Array }[];
+  /** Made for the first record that has to wait (rare: most handshakes never need it). */
+  buffered: { header: RecordHeader; fragment: Uint8Array }[] | undefined;
 }
 
 /** SessionInfo.cipherSuite, one frozen object per suite. */
@@ -173,7 +174,7 @@ export class DtlsConnection {
       options.handshakeTimeoutMs,
       options.role === "client" ? "flight1" : "flight0",
     );
-    this.#hs = { ctx, reassembler: new HandshakeReassembler(start?.messageSeq ?? 0), handshaker, buffered: [] };
+    this.#hs = { ctx, reassembler: new HandshakeReassembler(start?.messageSeq ?? 0), handshaker, buffered: undefined };
   }
 
   get role(): Role {
@@ -255,9 +256,9 @@ export class DtlsConnection {
         this.undecryptable(header);
       } else if (plaintext === "replay") {
         stats.replaysDropped++;
-      } else if (header.epoch === 1 && header.type === ContentType.handshake && hs && hs.buffered.length < MAX_BUFFERED_RECORDS) {
+      } else if (header.epoch === 1 && header.type === ContentType.handshake && hs && (hs.buffered?.length ?? 0) < MAX_BUFFERED_RECORDS) {
         // Epoch-1 record before our keys (e.g. Finished overtook ClientKeyExchange): hold it.
-        hs.buffered.push({ header, fragment: Uint8Array.from(fragment) });
+        (hs.buffered ??= []).push({ header, fragment: Uint8Array.from(fragment) });
         stats.recordsBuffered++;
       } else {
         stats.recordsDropped++;
@@ -267,9 +268,9 @@ export class DtlsConnection {
     this.#lastActivity = this.#options.clock.now();
     this.#dispatch(header, plaintext);
     // `hs`, not `this.#hs`: records held for epoch 1 still count after the handshake ended.
-    if (hs && hs.buffered.length > 0 && this.#records.hasReadEpoch(1) && this.state !== "closed") {
+    if (hs?.buffered !== undefined && this.#records.hasReadEpoch(1) && this.state !== "closed") {
       const held = hs.buffered;
-      hs.buffered = [];
+      hs.buffered = undefined;
       for (const r of held) this.handleRecord(r.header, r.fragment);
     }
     return "ok";
@@ -488,50 +489,83 @@ export class DtlsConnection {
     }
   }
 
-  /** Fragments each message to the datagram budget, seals records, packs them into datagrams. */
+  /**
+   * Fragments each message to the datagram budget, then packs the flight's records into as few
+   * datagrams as fit it (RFC 6347 §4.1.1: several records per datagram), each record sealed in
+   * place: one buffer per datagram, none per record.
+   */
   #sendFlight(items: readonly OutgoingItem[], retransmission: boolean): void {
     const budget = this.#options.datagramBudget(this.peer);
-    const records: Uint8Array[] = [];
+    const datagrams: Uint8Array[] = [];
     try {
-      for (const item of items) {
-        if (item.kind === "change_cipher_spec") {
-          records.push(this.#records.seal(ContentType.change_cipher_spec, item.epoch, CHANGE_CIPHER_SPEC));
-          continue;
+      const records = this.#fragmented(items, budget);
+      let from = 0;
+      let size = 0;
+      for (let i = 0; i < records.length; i++) {
+        const length = this.#records.overhead(records[i]!.epoch) + recordPlaintext(records[i]!).length;
+        if (size > 0 && size + length > budget) {
+          datagrams.push(this.#sealDatagram(records, from, i, size));
+          from = i;
+          size = 0;
         }
-        // ClientHello goes out with record version DTLS 1.0, as OpenSSL and GnuTLS do, for old servers.
-        const version = item.type === HandshakeType.client_hello ? ProtocolVersion.DTLS1_0 : ProtocolVersion.DTLS1_2;
-        const maxFragment = budget - this.#records.overhead(item.epoch) - HANDSHAKE_HEADER_LENGTH;
-        if (item.body.length <= maxFragment) {
-          // The usual case: the whole message, already encoded for the transcript, is the record.
-          records.push(this.#records.seal(ContentType.handshake, item.epoch, item.message, version));
-          continue;
-        }
-        for (const f of fragmentMessage(item.type, item.seq, item.body, maxFragment)) {
-          records.push(this.#records.seal(ContentType.handshake, item.epoch, f, version));
-        }
+        size += length;
       }
+      if (size > 0) datagrams.push(this.#sealDatagram(records, from, records.length, size));
     } catch (err) {
       this.#fail(err instanceof DtlsError ? err : DtlsError.fatal("internal_error", String(err), err));
       return;
     }
     if (retransmission) this.#options.stats.retransmits++;
     else this.#options.stats.flightsSent++;
-    // Pack records into as few datagrams as fit the budget (§4.1.1: several records per datagram).
-    let batch: Uint8Array[] = [];
-    let size = 0;
-    const flush = () => {
-      if (batch.length === 0) return;
-      this.#events.send(batch.length === 1 ? batch[0]! : Buffer.concat(batch, size), this);
-      batch = [];
-      size = 0;
-    };
-    for (const r of records) {
-      if (size + r.length > budget) flush();
-      batch.push(r);
-      size += r.length;
-    }
-    flush();
+    for (const d of datagrams) this.#events.send(d, this);
   }
+
+  /**
+   * The flight as one item per record: the items themselves, unless a message is longer than
+   * one record may carry within the budget; that one is split into fragments (§4.2.3), each an
+   * item whose `message` is the fragment with its own header.
+   */
+  #fragmented(items: readonly OutgoingItem[], budget: number): readonly OutgoingItem[] {
+    let out: OutgoingItem[] | undefined;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const maxFragment = item.kind === "handshake" ? budget - this.#records.overhead(item.epoch) - HANDSHAKE_HEADER_LENGTH : Infinity;
+      if (item.kind === "change_cipher_spec" || item.body.length <= maxFragment) {
+        out?.push(item);
+        continue;
+      }
+      out ??= items.slice(0, i);
+      for (const f of fragmentMessage(item.type, item.seq, item.body, maxFragment)) out.push({ ...item, message: f });
+    }
+    return out ?? items;
+  }
+
+  /**
+   * Seals `records[from..to)` (`size` bytes in all) into one datagram. It comes from node's
+   * shared slab: it is sent and forgotten (a retransmission seals the items again with new
+   * sequence numbers), so it pins nothing, and a flight costs no malloc of its own.
+   */
+  #sealDatagram(records: readonly OutgoingItem[], from: number, to: number, size: number): Uint8Array {
+    const slab = Buffer.allocUnsafe(size);
+    const out = new Uint8Array(slab.buffer, slab.byteOffset, size);
+    let at = 0;
+    for (let i = from; i < to; i++) {
+      const r = records[i]!;
+      if (r.kind === "change_cipher_spec") {
+        at += this.#records.sealInto(ContentType.change_cipher_spec, r.epoch, CHANGE_CIPHER_SPEC, ProtocolVersion.DTLS1_2, out, at);
+        continue;
+      }
+      // ClientHello goes out with record version DTLS 1.0, as OpenSSL and GnuTLS do, for old servers.
+      const version = r.type === HandshakeType.client_hello ? ProtocolVersion.DTLS1_0 : ProtocolVersion.DTLS1_2;
+      at += this.#records.sealInto(ContentType.handshake, r.epoch, r.message, version, out, at);
+    }
+    return out;
+  }
+}
+
+/** What one record of a flight carries. */
+function recordPlaintext(item: OutgoingItem): Uint8Array {
+  return item.kind === "change_cipher_spec" ? CHANGE_CIPHER_SPEC : item.message;
 }
 
 const CHANGE_CIPHER_SPEC = Uint8Array.of(1);

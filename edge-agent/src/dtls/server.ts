@@ -34,7 +34,7 @@ import { decodeClientHello, type ClientHello } from "./handshake/messages/client
 import { resolveServerPki, type DtlsServerPki } from "./key-exchange/pki-options.js";
 import type { PskServerCredentials } from "./key-exchange/psk.js";
 import { flushSends, resolveCommon, type DtlsCommonOptions, type ResolvedCommon } from "./options.js";
-import { splitRecords, type RawRecord } from "./record/header.js";
+import { decodeRecord, type RawRecord } from "./record/header.js";
 import { newStats, type DtlsStats } from "./stats.js";
 import { AddressRateLimiter, DEFAULT_HANDSHAKE_RATE, type RateLimitOptions } from "./rate-limit.js";
 import { alertName } from "./alert.js";
@@ -286,9 +286,17 @@ export class DtlsServer implements DatagramEndpoint {
     return e && !e.removed ? e : this.#peers.get(sessionKey(peer));
   }
 
-  #removeEntry(key: SessionKey, e: PeerEntry): void {
+  /**
+   * Drops the entry of `peer` (the connection that left it last). Its #byPeer link goes at once:
+   * the transport may keep the peer object for a long time (the native engine's peer cache holds
+   * up to 131,072), and a weak entry would keep the dead entry with it until then. Another object
+   * for the same address (node:dgram makes one per datagram) may still link here: `removed`
+   * sends that one to the keyed lookup.
+   */
+  #removeEntry(key: SessionKey, e: PeerEntry, peer: PeerAddress): void {
     e.removed = true;
     this.#peers.delete(key);
+    this.#byPeer.delete(peer);
   }
 
   #budget(peer: PeerAddress): number {
@@ -298,15 +306,20 @@ export class DtlsServer implements DatagramEndpoint {
   #onDatagram(data: Uint8Array, peer: PeerAddress): void {
     if (this.#closed) return;
     this.stats.datagramsIn++;
-    const { records, malformed } = splitRecords(data);
-    if (malformed) this.stats.recordsDropped++;
     // The address-and-port key is built only when needed: a transport that hands up one object per
     // peer (the native UDP engine) lets an established session be found by identity in #byPeer.
     let key: SessionKey | undefined;
     // Anti-amplification budget for this datagram: all HelloVerifyRequests it draws together
     // (several hellos packed in one datagram) stay within its size, not each one.
     this.#unverifiedBudget = data.length;
-    for (const rec of records) {
+    // Record by record (§4.1.1: several per datagram), as they are delimited: no array of them.
+    const reader = new ByteReader(data);
+    while (reader.remaining > 0) {
+      const rec = decodeRecord(reader);
+      if (!rec) {
+        this.stats.recordsDropped++; // the rest of the datagram cannot be delimited
+        return;
+      }
       this.stats.recordsIn++;
       const h = rec.header;
       if (h.epoch === 0 && h.type === ContentType.handshake && rec.fragment[0] === HandshakeType.client_hello) {
@@ -453,7 +466,7 @@ export class DtlsServer implements DatagramEndpoint {
         if (e?.pending === conn) {
           e.pending = undefined;
           this.#halfOpen--;
-          if (!e.current) this.#removeEntry(key, e);
+          if (!e.current) this.#removeEntry(key, e, conn.peer);
         }
         const reason = err.code === "peer_alert" && err.alert ? `peer_${alertName(err.alert.description)}` : err.code;
         const failures = this.limitStats.handshakeFailures;
@@ -466,7 +479,7 @@ export class DtlsServer implements DatagramEndpoint {
         if (e?.current === conn) {
           e.current = undefined;
           this.#sessions--;
-          if (!e.pending) this.#removeEntry(key, e);
+          if (!e.pending) this.#removeEntry(key, e, conn.peer);
         }
         this.onSessionClosed(conn.peer, reason, err);
       },

@@ -126,6 +126,12 @@ test("hello messages, extensions, PSK bodies and alerts round-trip", () => {
   const bare = encodeClientHello({ ...ch, extensions: [] });
   assert.deepEqual(decodeClientHello(bare).extensions, []);
   assert.throws(() => decodeClientHello(Uint8Array.from([...bare, 0, 8, 0, 23, 0, 0, 0, 23, 0, 0])), DecodeError, "duplicate extension");
+  // Past the scanned few (16), a long list is checked through a set: a duplicate at the end, and
+  // none among 40 distinct types.
+  const manyExtensions = (types: number[]) => Uint8Array.from([...bare, 0, 4 * types.length, ...types.flatMap((t) => [t >> 8, t & 0xff, 0, 0])]);
+  const distinct = Array.from({ length: 40 }, (_, i) => 100 + i);
+  assert.equal(decodeClientHello(manyExtensions(distinct)).extensions.length, 40);
+  assert.throws(() => decodeClientHello(manyExtensions([...distinct, 117])), DecodeError, "duplicate after 40 extensions");
 
   const sh = { version: 0xfefd, random: new Uint8Array(32).fill(2), sessionId: new Uint8Array(0), cipherSuite: 0xc0a8, compressionMethod: 0, extensions: [{ type: 0xff01, data: Uint8Array.of(0) }] };
   assert.deepEqual(encodeServerHello(decodeServerHello(encodeServerHello(sh))), encodeServerHello(sh));

@@ -5,6 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CipherSuiteId, DtlsError, pskTable } from "../../../edge-agent/src/dtls/index.js";
+import { ContentType, HandshakeType } from "../../../edge-agent/src/dtls/constants.js";
+import { splitRecords } from "../../../edge-agent/src/dtls/record/header.js";
 import { connect, fixture, KEY_A, KEY_B, pump, text, utf8 } from "./helpers.js";
 
 for (const [name, id, overhead] of [
@@ -47,6 +49,40 @@ for (const [name, id, overhead] of [
     assert.equal(f.server.stats.retransmits + client.stats.retransmits, 0);
   });
 }
+
+test("each server flight leaves as one datagram of records sealed back to back (RFC 6347 §4.1.1)", async () => {
+  const f = fixture();
+  const { client } = await connect(f, { psk: { identity: "dev-a", key: KEY_A }, cipherSuites: [CipherSuiteId.TLS_PSK_WITH_AES_128_CCM_8] });
+  assert.ok(client);
+  // Per datagram: [content type, epoch, sequence, first plaintext byte (the handshake type, or
+  // ChangeCipherSpec's 1; the Finished is encrypted, so only its type is checked)] of each record.
+  const flights = f.serverTap.sent.map(({ data }) => {
+    const { records, malformed } = splitRecords(data);
+    assert.equal(malformed, false);
+    return records.map((r) => [r.header.type, r.header.epoch, r.header.sequence, r.header.epoch === 0 ? r.fragment[0] : undefined]);
+  });
+  const hs = ContentType.handshake;
+  assert.deepEqual(flights, [
+    [[hs, 0, 0, HandshakeType.hello_verify_request]],
+    // Flight 4 in one datagram; the stateless server's first sequence number is the hello's (1).
+    [[hs, 0, 1, HandshakeType.server_hello], [hs, 0, 2, HandshakeType.server_key_exchange], [hs, 0, 3, HandshakeType.server_hello_done]],
+    // Flight 6: ChangeCipherSpec in epoch 0, Finished in epoch 1.
+    [[ContentType.change_cipher_spec, 0, 4, 1], [hs, 1, 0, undefined]],
+  ]);
+});
+
+test("a small MTU: flight 4 is fragmented and packed into datagrams that each fit it, and the handshake completes", async () => {
+  const mtu = 64;
+  const f = fixture({ server: { mtu } });
+  const { client, error } = await connect(f, { psk: { identity: "dev-a", key: KEY_A }, cipherSuites: [CipherSuiteId.TLS_PSK_WITH_AES_128_CCM_8] });
+  assert.equal(error, undefined);
+  assert.ok(client);
+  const sizes = f.serverTap.sent.map((d) => d.data.length);
+  assert.ok(sizes.length > 4, `flight 4 needs several datagrams at ${mtu} bytes: ${sizes}`);
+  for (const n of sizes) assert.ok(n <= mtu, `a ${n}-byte datagram exceeds the ${mtu}-byte MTU`);
+  // Small records share a datagram: ServerHelloDone (25 bytes) joins the ServerKeyExchange's.
+  assert.ok(f.serverTap.sent.some((d) => splitRecords(d.data).records.length > 1), "records packed together");
+});
 
 test("server preference order wins over the client's", async () => {
   const f = fixture({ server: { cipherSuites: [CipherSuiteId.TLS_PSK_WITH_AES_128_GCM_SHA256, CipherSuiteId.TLS_PSK_WITH_AES_128_CCM_8] } });

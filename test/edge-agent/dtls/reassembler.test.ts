@@ -42,6 +42,34 @@ test("messages come out in message_seq order even when later ones complete first
   assert.equal(r.pop()?.seq, 1);
 });
 
+test("a message whole in one fragment: a copy of it is taken once, an inconsistent one dropped", () => {
+  const r = new HandshakeReassembler();
+  assert.equal(r.push(frag(0, 0, 500), 0), "accepted");
+  assert.equal(r.push(frag(0, 0, 500), 0), "accepted", "the same message again before it was taken");
+  assert.equal(r.push(frag(0, 0, 100), 0), "accepted", "a piece of it");
+  assert.equal(r.push(frag(0, 0, 500, body, 12), 0), "dropped", "another type under the same message_seq");
+  assert.equal(r.push(frag(0, 0, 500), 1), "dropped", "another epoch");
+  r.push(frag(1, 0, 500, body.subarray(0, 20)), 0); // the next message, whole, before this one was taken
+  const m = r.pop();
+  assert.deepEqual([m?.seq, m?.type, m?.epoch, m?.body.length], [0, 11, 0, 500]);
+  assert.deepEqual(m?.body, body);
+  assert.equal(r.pop()?.body.length, 20);
+  assert.equal(r.pop(), undefined);
+  assert.equal(r.push(frag(0, 0, 500), 0), "old");
+  // The body is a copy: the record it came from may be reused.
+  const data = body.slice(0, 30);
+  r.push({ type: 13, length: 30, seq: 2, offset: 0, data }, 0);
+  data.fill(0);
+  assert.deepEqual(r.pop()?.body, body.subarray(0, 30));
+});
+
+test("skipping ahead forgets a whole message that is no longer next", () => {
+  const r = new HandshakeReassembler();
+  r.push(frag(0, 0, 500), 0);
+  r.nextSeq = 1;
+  assert.equal(r.pop(), undefined);
+});
+
 test("empty messages, bounds and inconsistent fragments", () => {
   const r = new HandshakeReassembler(0, 1000, 4);
   r.push({ type: 14, length: 0, seq: 0, offset: 0, data: new Uint8Array(0) }, 0);

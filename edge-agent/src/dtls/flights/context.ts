@@ -40,20 +40,29 @@ export interface HandshakeConfig {
 /** x25519 first, as OpenSSL orders them; secp256r1 is the curve every CoAP peer has (RFC 7252 §9.1.3.2). */
 export const DEFAULT_GROUPS: readonly EcdheCurve[] = Object.freeze(["x25519", "secp256r1"]);
 
+/**
+ * The empty value of the byte fields below until their flight sets them, shared by every
+ * handshake (never written into: each field is replaced, not filled).
+ */
+const NO_BYTES = new Uint8Array(0);
+const NO_EXTENSIONS: readonly number[] = Object.freeze([]);
+
 export class HandshakeContext {
   readonly transcript = new Transcript();
 
-  clientRandom: Uint8Array = new Uint8Array(32);
-  serverRandom: Uint8Array = new Uint8Array(32);
+  /** Set by flight 1 (client) or flight 0 (server). */
+  clientRandom: Uint8Array = NO_BYTES;
+  /** Set by flight 4 (server) or the ServerHello (client). */
+  serverRandom: Uint8Array = NO_BYTES;
   /** Client: the cookie from the last HelloVerifyRequest. */
-  cookie: Uint8Array = new Uint8Array(0);
+  cookie: Uint8Array = NO_BYTES;
   helloVerifyRequests = 0;
   /** Client: a HelloVerifyRequest arrived and the ClientHello must be re-sent with its cookie. */
   cookieRequested = false;
   /** Server: the ClientHello being answered. */
   clientHello: ClientHello | undefined;
   /** Client: the extensions we offered (a server may only answer those, RFC 5246 §7.4.1.4). */
-  offeredExtensions: readonly number[] = [];
+  offeredExtensions: readonly number[] = NO_EXTENSIONS;
 
   suite: CipherSuite | undefined;
   kx: KeyExchange | undefined;

@@ -9,14 +9,16 @@ import { DtlsError } from "../errors.js";
 import { decodeClientHello } from "../handshake/messages/client-hello.js";
 import { decodeRenegotiationInfo, decodeServerName, findExtension } from "../handshake/messages/extensions.js";
 import { keyExchangeFor } from "../key-exchange/index.js";
-import type { Flight } from "./types.js";
+import type { ExpectedMessage, Flight } from "./types.js";
+
+const CLIENT_HELLO: readonly ExpectedMessage[] = Object.freeze([{ type: HandshakeType.client_hello }]);
 
 export const flight0: Flight = {
   name: "flight0",
   generate() {
     // Nothing: the server speaks first only in flight 2 (stateless) and flight 4.
   },
-  expect: () => [{ type: HandshakeType.client_hello }],
+  expect: () => CLIENT_HELLO,
   handle(ctx, msg) {
     // The server endpoint hands over the hello it decoded for the cookie check (server.ts):
     // the message this flight receives is that hello (the first one of the connection).

@@ -12,7 +12,18 @@ import { DtlsError } from "../errors.js";
 import { EMPTY_RENEGOTIATION_INFO, EXTENDED_MASTER_SECRET, type Extension } from "../handshake/messages/extensions.js";
 import { decodeFinished } from "../handshake/messages/finished.js";
 import { encodeServerHello } from "../handshake/messages/server-hello.js";
-import type { Flight } from "./types.js";
+import type { ExpectedMessage, Flight } from "./types.js";
+
+/** An empty session_id and the empty ServerHelloDone body (only read). */
+const NO_BYTES = new Uint8Array(0);
+
+const FINISHED: ExpectedMessage = Object.freeze({ type: HandshakeType.finished, epoch: 1 });
+
+/**
+ * The key exchange's list (one of its constants) with the client's Finished appended: made once
+ * per list, not each time the handshaker asks (once per message received).
+ */
+const withFinished = new WeakMap<readonly ExpectedMessage[], readonly ExpectedMessage[]>();
 
 export const flight4: Flight = {
   name: "flight4",
@@ -28,17 +39,20 @@ export const flight4: Flight = {
       encodeServerHello({
         version: ProtocolVersion.DTLS1_2,
         random: ctx.serverRandom,
-        sessionId: new Uint8Array(0), // no session cache: sessions are not resumable
+        sessionId: NO_BYTES, // no session cache: sessions are not resumable
         cipherSuite: ctx.suite!.id,
         compressionMethod: 0,
         extensions,
       }),
     );
     ctx.kx!.serverFlight(ctx);
-    ctx.emit(HandshakeType.server_hello_done, new Uint8Array(0));
+    ctx.emit(HandshakeType.server_hello_done, NO_BYTES);
   },
   expect(ctx) {
-    return [...ctx.kx!.expectFromClient(ctx), { type: HandshakeType.finished, epoch: 1 }];
+    const fromKx = ctx.kx!.expectFromClient(ctx);
+    let list = withFinished.get(fromKx);
+    if (!list) withFinished.set(fromKx, (list = Object.freeze([...fromKx, FINISHED])));
+    return list;
   },
   handle(ctx, msg) {
     try {

@@ -9,7 +9,13 @@ import { HandshakeType } from "../constants.js";
 import { constantTimeEqual } from "../crypto/index.js";
 import { DtlsError } from "../errors.js";
 import { decodeFinished } from "../handshake/messages/finished.js";
-import type { Flight } from "./types.js";
+import type { ExpectedMessage, Flight } from "./types.js";
+
+const SERVER_FINISHED: readonly ExpectedMessage[] = Object.freeze([
+  // RFC 5077 §3.3: a server may send one before its ChangeCipherSpec; we never offer tickets, but tolerate it.
+  { type: HandshakeType.new_session_ticket, optional: true },
+  { type: HandshakeType.finished, epoch: 1 },
+]);
 
 export const flight5: Flight = {
   name: "flight5",
@@ -19,13 +25,7 @@ export const flight5: Flight = {
     ctx.emitChangeCipherSpec();
     ctx.emit(HandshakeType.finished, ctx.verifyData("client"));
   },
-  expect() {
-    return [
-      // RFC 5077 §3.3: a server may send one before its ChangeCipherSpec; we never offer tickets, but tolerate it.
-      { type: HandshakeType.new_session_ticket, optional: true },
-      { type: HandshakeType.finished, epoch: 1 },
-    ];
-  },
+  expect: () => SERVER_FINISHED,
   handle(ctx, msg) {
     if (msg.type !== HandshakeType.finished) return;
     let received: Uint8Array;

@@ -24,7 +24,13 @@ export type PushResult =
 
 export class HandshakeReassembler {
   #next: number;
-  readonly #partial = new Map<number, Partial>();
+  /**
+   * The next message when it arrived whole in one fragment, the usual case (every message of a
+   * PSK handshake): it skips the byte ranges and the map, which are made only for a message that
+   * comes in pieces or ahead of its turn (issue 7: less garbage per handshake).
+   */
+  #whole: HandshakeMessage | undefined;
+  #partial: Map<number, Partial> | undefined;
 
   constructor(
     nextSeq = 0,
@@ -42,16 +48,28 @@ export class HandshakeReassembler {
   /** Skips ahead (a client after HelloVerifyRequest; a server after a stateless ClientHello). */
   set nextSeq(seq: number) {
     this.#next = seq;
-    for (const k of this.#partial.keys()) if (k < seq) this.#partial.delete(k);
+    if (this.#whole !== undefined && this.#whole.seq < seq) this.#whole = undefined;
+    if (this.#partial) for (const k of this.#partial.keys()) if (k < seq) this.#partial.delete(k);
   }
 
   push(f: HandshakeFragment, epoch: number): PushResult {
     if (f.seq < this.#next) return "old";
     if (f.seq >= this.#next + this.window || f.length > this.maxMessageLength) return "dropped";
-    let p = this.#partial.get(f.seq);
+    const whole = this.#whole;
+    if (whole !== undefined && f.seq === whole.seq) {
+      // Already complete: a copy of the same message is nothing new; a different one is inconsistent.
+      return whole.type === f.type && whole.body.length === f.length && whole.epoch === epoch ? "accepted" : "dropped";
+    }
+    let p = this.#partial?.get(f.seq);
+    if (!p && f.seq === this.#next && f.offset === 0 && f.data.length === f.length) {
+      const body = new Uint8Array(f.length);
+      body.set(f.data);
+      this.#whole = { type: f.type, seq: f.seq, epoch, body };
+      return "accepted";
+    }
     if (!p) {
       p = { type: f.type, epoch, body: new Uint8Array(f.length), ranges: [] };
-      this.#partial.set(f.seq, p);
+      (this.#partial ??= new Map()).set(f.seq, p);
     } else if (p.type !== f.type || p.body.length !== f.length || p.epoch !== epoch) {
       return "dropped";
     }
@@ -66,11 +84,17 @@ export class HandshakeReassembler {
 
   /** The next message in order, if complete. */
   pop(): HandshakeMessage | undefined {
-    const p = this.#partial.get(this.#next);
+    const whole = this.#whole;
+    if (whole !== undefined) {
+      this.#whole = undefined;
+      this.#next++;
+      return whole;
+    }
+    const p = this.#partial?.get(this.#next);
     if (!p) return undefined;
     const complete = p.ranges.length === 2 && p.ranges[0] === 0 && p.ranges[1] === p.body.length;
     if (!complete) return undefined;
-    this.#partial.delete(this.#next);
+    this.#partial!.delete(this.#next);
     const msg: HandshakeMessage = { type: p.type, seq: this.#next, epoch: p.epoch, body: p.body };
     this.#next++;
     return msg;

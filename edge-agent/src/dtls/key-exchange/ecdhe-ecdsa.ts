@@ -175,6 +175,20 @@ function acceptPeerCertificate(ctx: HandshakeContext, body: Uint8Array, who: str
   }
 }
 
+/**
+ * The client's flight 5 before ChangeCipherSpec, as constant lists indexed by
+ * (certificate requested ? 1 : 0) + (client certificate received ? 2 : 0).
+ */
+const CERTIFICATE: ExpectedMessage = { type: HandshakeType.certificate };
+const CLIENT_KEY_EXCHANGE: ExpectedMessage = { type: HandshakeType.client_key_exchange };
+const CERTIFICATE_VERIFY: ExpectedMessage = { type: HandshakeType.certificate_verify };
+const FROM_CLIENT: readonly (readonly ExpectedMessage[])[] = [
+  Object.freeze([CLIENT_KEY_EXCHANGE]), // no CertificateRequest sent
+  Object.freeze([CERTIFICATE, CLIENT_KEY_EXCHANGE]), // requested; a certificate may come
+  Object.freeze([CLIENT_KEY_EXCHANGE, CERTIFICATE_VERIFY]), // (a certificate without a request is refused before)
+  Object.freeze([CERTIFICATE, CLIENT_KEY_EXCHANGE, CERTIFICATE_VERIFY]), // requested and received
+];
+
 export const ecdheEcdsaKeyExchange: KeyExchange = {
   name: "ecdhe_ecdsa",
 
@@ -287,12 +301,8 @@ export const ecdheEcdsaKeyExchange: KeyExchange = {
 
   expectFromClient(ctx): readonly ExpectedMessage[] {
     const s = state(ctx);
-    // Computed again after each message: CertificateVerify joins the list once a certificate came.
-    return [
-      ...(s.requested ? [{ type: HandshakeType.certificate }] : []),
-      { type: HandshakeType.client_key_exchange },
-      ...(s.peerSentCertificate ? [{ type: HandshakeType.certificate_verify }] : []),
-    ];
+    // Asked again after each message: CertificateVerify joins the list once a certificate came.
+    return FROM_CLIENT[(s.requested ? 1 : 0) + (s.peerSentCertificate ? 2 : 0)]!;
   },
 
   handleClientMessage(ctx, msg: HandshakeMessage) {

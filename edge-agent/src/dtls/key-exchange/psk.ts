@@ -79,6 +79,10 @@ function hintBody(hint: string): Uint8Array {
   return lastHint.body;
 }
 
+/** The hint is optional (RFC 4279 §2: no ServerKeyExchange without one). */
+const FROM_SERVER: readonly ExpectedMessage[] = Object.freeze([{ type: HandshakeType.server_key_exchange, optional: true }]);
+const FROM_CLIENT: readonly ExpectedMessage[] = Object.freeze([{ type: HandshakeType.client_key_exchange }]);
+
 export const pskKeyExchange: KeyExchange = {
   name: "psk",
 
@@ -92,7 +96,7 @@ export const pskKeyExchange: KeyExchange = {
   },
 
   expectFromServer(): readonly ExpectedMessage[] {
-    return [{ type: HandshakeType.server_key_exchange, optional: true }];
+    return FROM_SERVER;
   },
 
   handleServerMessage(ctx, msg: HandshakeMessage) {
@@ -108,7 +112,7 @@ export const pskKeyExchange: KeyExchange = {
   },
 
   expectFromClient(): readonly ExpectedMessage[] {
-    return [{ type: HandshakeType.client_key_exchange }];
+    return FROM_CLIENT;
   },
 
   handleClientMessage(ctx, msg: HandshakeMessage) {

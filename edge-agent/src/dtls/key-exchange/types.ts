@@ -40,7 +40,10 @@ export interface KeyExchange {
 
   /** Client, flight 5: emits the messages before ChangeCipherSpec and sets `ctx.preMasterSecret`. */
   clientFlight(ctx: HandshakeContext): void;
-  /** Server: what arrives before the client's ChangeCipherSpec and Finished. */
+  /**
+   * Server: what arrives before the client's ChangeCipherSpec and Finished. Return one of a few
+   * constant lists (flight 4 appends Finished once per list, not per message received).
+   */
   expectFromClient(ctx: HandshakeContext): readonly ExpectedMessage[];
   /** Server: handles them; sets `ctx.preMasterSecret` (on ClientKeyExchange) and `ctx.peerIdentity`. */
   handleClientMessage(ctx: HandshakeContext, msg: HandshakeMessage): void;

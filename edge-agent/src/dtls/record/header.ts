@@ -47,6 +47,21 @@ export function decodeRecordHeader(r: ByteReader): RecordHeader {
 }
 
 /**
+ * The next record of a datagram read by `r`, or undefined when none can be delimited there: a
+ * malformed header, or a length that runs past the datagram (what follows cannot be read either).
+ * A receiver walks a datagram with it record by record, without collecting them (issue 7).
+ */
+export function decodeRecord(r: ByteReader): RawRecord | undefined {
+  if (r.remaining < RECORD_HEADER_LENGTH) return undefined;
+  try {
+    const header = decodeRecordHeader(r);
+    return { header, fragment: r.bytes(header.length, "record fragment") };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Splits one datagram into its records. A malformed header or a length that runs past the
  * datagram ends the walk (what follows cannot be delimited); the records before it stand.
  */
@@ -54,14 +69,9 @@ export function splitRecords(datagram: Uint8Array): { records: RawRecord[]; malf
   const records: RawRecord[] = [];
   const r = new ByteReader(datagram);
   while (r.remaining > 0) {
-    if (r.remaining < RECORD_HEADER_LENGTH) return { records, malformed: true };
-    try {
-      const header = decodeRecordHeader(r);
-      const fragment = r.bytes(header.length, "record fragment");
-      records.push({ header, fragment });
-    } catch {
-      return { records, malformed: true };
-    }
+    const record = decodeRecord(r);
+    if (!record) return { records, malformed: true };
+    records.push(record);
   }
   return { records, malformed: false };
 }

@@ -52,23 +52,32 @@ export class RecordCipher {
    * Builds a whole protected record (header included) for `plaintext`.
    */
   seal(type: number, version: number, epoch: number, sequence: number, plaintext: Uint8Array): Uint8Array {
+    const out = newRecord(type, RECORD_HEADER_LENGTH + this.expansion + plaintext.length);
+    this.sealInto(type, version, epoch, sequence, plaintext, out, 0);
+    return out;
+  }
+
+  /**
+   * Writes the whole protected record for `plaintext` into `out` at `at` (a flight packs its
+   * records into one datagram this way, without a buffer per record); returns its length.
+   */
+  sealInto(type: number, version: number, epoch: number, sequence: number, plaintext: Uint8Array, out: Uint8Array, at: number): number {
     const fragmentLength = this.expansion + plaintext.length;
-    const out = newRecord(type, RECORD_HEADER_LENGTH + fragmentLength);
-    out[0] = type;
-    out[1] = version >>> 8;
-    out[2] = version & 0xff;
-    out[3] = epoch >>> 8;
-    out[4] = epoch & 0xff;
-    writeU48(out, 5, sequence);
-    out[11] = fragmentLength >>> 8;
-    out[12] = fragmentLength & 0xff;
+    out[at] = type;
+    out[at + 1] = version >>> 8;
+    out[at + 2] = version & 0xff;
+    out[at + 3] = epoch >>> 8;
+    out[at + 4] = epoch & 0xff;
+    writeU48(out, at + 5, sequence);
+    out[at + 11] = fragmentLength >>> 8;
+    out[at + 12] = fragmentLength & 0xff;
     // nonce_explicit = epoch ‖ sequence_number: unique per key because sequence numbers never repeat in an epoch.
     // Copied byte by byte: a subarray of the small (on-heap) record would move it off the heap.
     nonceScratch.writeInt32BE(this.#fixedIv, 0);
-    for (let i = 0; i < 8; i++) nonceScratch[4 + i] = out[13 + i] = out[3 + i]!;
+    for (let i = 0; i < 8; i++) nonceScratch[4 + i] = out[at + 13 + i] = out[at + 3 + i]!;
     setAad(type, version, epoch, sequence, plaintext.length);
-    this.#aead.sealInto(nonceScratch, aadScratch, plaintext, out, 21);
-    return out;
+    this.#aead.sealInto(nonceScratch, aadScratch, plaintext, out, at + 21);
+    return RECORD_HEADER_LENGTH + fragmentLength;
   }
 
   /** Decrypts a record fragment; undefined if it is too short or does not authenticate. */
@@ -85,8 +94,9 @@ export class RecordCipher {
 /**
  * Application data records are sent and forgotten, so they come from node's shared slab
  * (Buffer.allocUnsafe: no malloc, and already off the V8 heap where the socket and OpenSSL need
- * them). Handshake and alert records may be kept for retransmission: a slab slice kept alive
- * would pin its whole 8 KiB slab, so those get arrays of their own.
+ * them). Other records sealed one by one (alerts) may be kept by their caller: a slab slice kept
+ * alive would pin its whole 8 KiB slab, so those get arrays of their own. (A flight's records are
+ * sealed into its datagram with `sealInto`.)
  */
 function newRecord(type: number, length: number): Uint8Array {
   if (type !== ContentType.application_data) return new Uint8Array(length);

@@ -111,32 +111,38 @@ export class RecordLayer {
    * than wrapping the 48-bit sequence number (a wrap would reuse AEAD nonces).
    */
   seal(type: number, epoch: number, plaintext: Uint8Array, version: number = ProtocolVersion.DTLS1_2): Uint8Array {
+    const state = this.#writeState(epoch);
+    if (state.writeCipher) return state.writeCipher.seal(type, version, epoch, this.#take(state, epoch), plaintext);
+    const out = new Uint8Array(RECORD_HEADER_LENGTH + plaintext.length);
+    sealNull(type, version, epoch, this.#take(state, epoch), plaintext, out, 0);
+    return out;
+  }
+
+  /**
+   * `seal` into `out` at `at`, which has room for `overhead(epoch) + plaintext.length` bytes
+   * (several records of a flight share one datagram, RFC 6347 §4.1.1); returns the record's length.
+   */
+  sealInto(type: number, epoch: number, plaintext: Uint8Array, version: number, out: Uint8Array, at: number): number {
+    const state = this.#writeState(epoch);
+    const sequence = this.#take(state, epoch);
+    if (state.writeCipher) return state.writeCipher.sealInto(type, version, epoch, sequence, plaintext, out, at);
+    return sealNull(type, version, epoch, sequence, plaintext, out, at);
+  }
+
+  #writeState(epoch: number): EpochState {
     const state = this.#state(epoch);
     if (state?.writeCipher === undefined) throw new RangeError(`no write state for epoch ${epoch}`);
+    return state;
+  }
+
+  /** The next write sequence number of `state`, consumed. */
+  #take(state: EpochState, epoch: number): number {
     const sequence = state.next;
     if (sequence > MAX_SEQUENCE) {
       throw new DtlsError("sequence_exhausted", `epoch ${epoch} used all 2^48 sequence numbers`);
     }
     state.next = sequence + 1;
-    if (state.writeCipher) return state.writeCipher.seal(type, version, epoch, sequence, plaintext);
-    const out = new Uint8Array(RECORD_HEADER_LENGTH + plaintext.length);
-    out[0] = type;
-    out[1] = version >>> 8;
-    out[2] = version & 0xff;
-    out[3] = epoch >>> 8;
-    out[4] = epoch & 0xff;
-    const hi = Math.floor(sequence / 0x1_0000_0000);
-    const lo = sequence >>> 0;
-    out[5] = hi >>> 8;
-    out[6] = hi & 0xff;
-    out[7] = lo >>> 24;
-    out[8] = (lo >>> 16) & 0xff;
-    out[9] = (lo >>> 8) & 0xff;
-    out[10] = lo & 0xff;
-    out[11] = plaintext.length >>> 8;
-    out[12] = plaintext.length & 0xff;
-    out.set(plaintext, RECORD_HEADER_LENGTH);
-    return out;
+    return sequence;
   }
 
   /**
@@ -153,4 +159,25 @@ export class RecordLayer {
     state.accept(header.sequence);
     return plaintext;
   }
+}
+
+/** Epoch 0's null cipher (RFC 6347 §4.1): the header, then the plaintext as it is. Returns the record's length. */
+function sealNull(type: number, version: number, epoch: number, sequence: number, plaintext: Uint8Array, out: Uint8Array, at: number): number {
+  out[at] = type;
+  out[at + 1] = version >>> 8;
+  out[at + 2] = version & 0xff;
+  out[at + 3] = epoch >>> 8;
+  out[at + 4] = epoch & 0xff;
+  const hi = Math.floor(sequence / 0x1_0000_0000);
+  const lo = sequence >>> 0;
+  out[at + 5] = hi >>> 8;
+  out[at + 6] = hi & 0xff;
+  out[at + 7] = lo >>> 24;
+  out[at + 8] = (lo >>> 16) & 0xff;
+  out[at + 9] = (lo >>> 8) & 0xff;
+  out[at + 10] = lo & 0xff;
+  out[at + 11] = plaintext.length >>> 8;
+  out[at + 12] = plaintext.length & 0xff;
+  out.set(plaintext, at + RECORD_HEADER_LENGTH);
+  return RECORD_HEADER_LENGTH + plaintext.length;
 }

@@ -19,18 +19,24 @@ export interface Extension {
   readonly data: Uint8Array;
 }
 
+/** Extensions checked for a duplicate by a scan; a longer list gets a Set (see decodeExtensions). */
+const SCAN_LIMIT = 16;
+
 /** Decodes the optional extensions block that ends a hello (RFC 5246 §7.4.1.2: may be absent). */
 export function decodeExtensions(r: ByteReader): Extension[] {
   if (r.remaining === 0) return [];
   const block = r.sub(r.u16("extensions length"), "extensions");
   const out: Extension[] = [];
-  const seen = new Set<number>();
+  // A hello carries a handful of extensions: a scan of those already read finds a duplicate
+  // without a Set per hello; past SCAN_LIMIT (a hostile hello) a Set keeps the check linear.
+  let seen: Set<number> | undefined;
   while (block.remaining > 0) {
     const type = block.u16("extension type");
     const data = block.vec16("extension data");
     // §7.4.1.4: "There MUST NOT be more than one extension of the same type."
-    if (seen.has(type)) throw new DecodeError(`duplicate extension ${type}`);
-    seen.add(type);
+    if (out.length === SCAN_LIMIT) seen = new Set(out.map((e) => e.type));
+    if (seen ? seen.has(type) : findExtension(out, type) !== undefined) throw new DecodeError(`duplicate extension ${type}`);
+    seen?.add(type);
     out.push({ type, data });
   }
   return out;
@@ -52,7 +58,8 @@ export function extensionsLength(extensions: readonly Extension[]): number {
 }
 
 export function findExtension(extensions: readonly Extension[], type: number): Extension | undefined {
-  return extensions.find((e) => e.type === type);
+  for (const e of extensions) if (e.type === type) return e;
+  return undefined;
 }
 
 /**
