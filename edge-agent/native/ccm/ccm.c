@@ -17,6 +17,7 @@
  * is fixed per key. The tag check on open is OpenSSL's (CRYPTO_memcmp, constant time).
  */
 #include <node_api.h>
+#include "napi-bytes.h"
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -54,20 +55,6 @@ static void free_key(napi_env env, void* data, void* hint) {
   free_contexts(env, k);
   OPENSSL_cleanse(k->key, sizeof k->key);
   free(k);
-}
-
-/* The bytes of a Uint8Array argument. */
-static int bytes_of(napi_env env, napi_value v, unsigned char** data, size_t* length) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  void* p;
-  if (napi_get_typedarray_info(env, v, &type, length, &p, &buffer, &offset) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, NULL, "expected a Uint8Array");
-    return 0;
-  }
-  *data = (unsigned char*)p;
-  return 1;
 }
 
 static EVP_CIPHER_CTX* new_ctx(int encrypt, const unsigned char* key, int nonce_length, int tag_length) {

@@ -2,8 +2,17 @@
   "targets": [
     {
       "target_name": "sha256",
-      "sources": ["sha256.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra"]
+      "sources": [
+        "sha256.c"
+      ],
+      "cflags": [
+        "-O2",
+        "-Wall",
+        "-Wextra"
+      ],
+      "include_dirs": [
+        "../include"
+      ]
     }
   ]
 }

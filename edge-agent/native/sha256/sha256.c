@@ -16,6 +16,7 @@
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <node_api.h>
+#include "napi-bytes.h"
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <string.h>
@@ -29,20 +30,6 @@ typedef struct {
   const unsigned char* data;
   size_t length;
 } Part;
-
-/* The bytes of a Uint8Array argument (0, with a TypeError thrown, otherwise). */
-static int bytes_of(napi_env env, napi_value v, unsigned char** data, size_t* length) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  void* p;
-  if (napi_get_typedarray_info(env, v, &type, length, &p, &buffer, &offset) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, NULL, "expected a Uint8Array");
-    return 0;
-  }
-  *data = (unsigned char*)p;
-  return 1;
-}
 
 /* A state argument: a Uint8Array of at least `count` SHA256_CTX. */
 static unsigned char* states_of(napi_env env, napi_value v, size_t count) {
