@@ -127,7 +127,7 @@ export async function runAgent(flags: AgentFlags, io: CliIo, stop?: Promise<unkn
     io.stderr.write(`coaps-edge: ${(e as Error).message}\n`);
     return ExitCode.Usage;
   }
-  const log = createLogger(config.logging.level);
+  const log = createLogger(config.logging.level, undefined, { buffered: true });
   let agent;
   try {
     agent = await createAgent(config, { logger: log, coapsListener: dtlsListener({ logger: log }) });
