@@ -317,6 +317,11 @@ export const CloudSchema = z.strictObject({
   registryRefreshSeconds: z._default(int(0, 86_400), 300),
 });
 
+/**
+ * JSON lines (pino) on stderr, kept by the journal under systemd. The agent writes them in
+ * batches, at most 200 ms after a line is logged, and flushes them when it exits. At "info" it
+ * logs every DTLS session established; "warn" keeps failures only (libcoap's default verbosity).
+ */
 export const LoggingSchema = z.strictObject({
   level: z._default(z.enum(LOG_LEVELS), "info"),
 });
