@@ -13,7 +13,7 @@ const LOGGER = fileURLToPath(new URL("../../edge-agent/src/cli/logger.ts", impor
 
 /** Runs `body` (ES module code with `log`, a buffered info logger, in scope) in a child; its stderr lines with their arrival times. */
 function runChild(body: string): Promise<{ lines: { at: number; msg: string }[]; code: number | null }> {
-  const source = `import { createLogger } from ${JSON.stringify(LOGGER)};\nconst log = createLogger("info", "test", { buffered: true });\n${body}`;
+  const source = `import { createLogger, flushLoggerSync } from ${JSON.stringify(LOGGER)};\nconst log = createLogger("info", "test", { buffered: true });\n${body}`;
   const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", source], { stdio: ["ignore", "ignore", "pipe"] });
   const start = Date.now();
   const lines: { at: number; msg: string }[] = [];
@@ -54,5 +54,10 @@ describe("the agent's buffered logger", () => {
     const crash = await runChild(`log.info("before the error"); setTimeout(() => { throw new Error("boom"); }, 10);`);
     assert.notEqual(crash.code, 0);
     assert.ok(crash.lines.some((l) => l.msg === "before the error"), JSON.stringify(crash.lines));
+  });
+
+  it("flushLoggerSync puts the lines logged so far before a line written to stderr directly", async () => {
+    const { lines } = await runChild(`log.info("registry loaded"); log.info("listener up"); flushLoggerSync(log); process.stderr.write(JSON.stringify({ msg: "listening on" }) + "\\n"); setTimeout(() => {}, 300);`);
+    assert.deepEqual(lines.map((l) => l.msg), ["registry loaded", "listener up", "listening on"]);
   });
 });

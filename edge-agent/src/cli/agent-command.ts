@@ -40,7 +40,7 @@ import { tlsCredentials } from "../stream-listeners.js";
 import type { StreamListener } from "../transport/stream-socket.js";
 import type { TlsListener } from "../transport/tls.js";
 import { ExitCode } from "./exit-codes.js";
-import { createLogger, levelFromVerbosity } from "./logger.js";
+import { createLogger, flushLoggerSync, levelFromVerbosity } from "./logger.js";
 import { UsageError, parsePort, parsePskFile, parseVerbosity } from "./parse-args.js";
 import type { CliIo } from "./request-command.js";
 
@@ -134,11 +134,13 @@ export async function runAgent(flags: AgentFlags, io: CliIo, stop?: Promise<unkn
   } catch (e) {
     if (e instanceof AgentError) {
       log.fatal({ code: e.code }, e.message);
+      flushLoggerSync(log);
       io.stderr.write(`coaps-edge: ${e.message}\n`);
       return ExitCode.Failure;
     }
     throw e;
   }
+  flushLoggerSync(log); // start-up lines first, then the "listening on" line
   io.stderr.write(`coaps-edge agent listening on ${agent.urls.join(" ")}\n`);
   // Gateway health to the Worker (remote mode, health.enabled); a failure here never stops the agent.
   const health = await startHealthReporting(agent, { logger: log }).catch((e: Error) => void log.warn({ err: e.message }, "health reporting off"));

@@ -36,3 +36,17 @@ export function createLogger(level: LogLevel, name = "coaps-edge", options: { re
     : pino.destination({ fd: 2, sync: true });
   return pino({ name, level, base: { name } }, destination);
 }
+
+/**
+ * Writes out what a buffered logger holds, now. Before a line the CLI writes to stderr directly
+ * ("listening on …", a fatal error's summary), so that the log lines logged before it (start-up:
+ * the cloud registry, the listeners) come out before it, in order.
+ */
+export function flushLoggerSync(log: Logger): void {
+  const stream = (log as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
+  try {
+    stream?.flushSync?.();
+  } catch {
+    // a sync destination has nothing to flush; a closed one nothing to give
+  }
+}
