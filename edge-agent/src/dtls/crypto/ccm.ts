@@ -34,6 +34,7 @@
  */
 import { createCipheriv, timingSafeEqual, type Cipher } from "node:crypto";
 import { nativeCcm, type NativeKey } from "./ccm-native.js";
+import { OffHeapScratch, ON_HEAP_MAX } from "./off-heap.js";
 
 /** The engines: node:crypto (always there) and the optional native addon (ccm-native.ts). */
 export type CcmEngine = "native" | "node:crypto";
@@ -92,6 +93,11 @@ const hot = new HotList();
 /** AesCcm's #spec: the tag length in the low bits, this bit for the native engine. */
 const NATIVE = 0x100;
 
+/** Where a small plaintext (a CoAP response, a Finished) is copied off the V8 heap for the addon (off-heap.ts). */
+const smallPlaintext = new OffHeapScratch();
+/** Where a small record is sealed before it is copied to its own array. */
+const smallRecord = new OffHeapScratch();
+
 export class AesCcm {
   /** The AES key, one latin1 character per byte (see the module comment). */
   readonly #key: string;
@@ -132,7 +138,10 @@ export class AesCcm {
    */
   sealInto(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
     if (this.#spec & NATIVE) {
-      const written = nativeCcm!.seal(this.#nativeContexts(nonce.length), nonce, aad, plaintext, out, offset);
+      // A small record (an alert) may be sealed into an array on the V8 heap: seal into the scratch, then copy.
+      const target = out.length <= ON_HEAP_MAX ? smallRecord.of(out) : out;
+      const written = nativeCcm!.seal(this.#nativeContexts(nonce.length), nonce, aad, smallPlaintext.of(plaintext), target, offset);
+      if (target !== out) out.set(target);
       if (written < 0) throw new RangeError("OpenSSL refused to seal the record");
       return written;
     }

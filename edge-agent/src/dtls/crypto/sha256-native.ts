@@ -10,6 +10,7 @@
  * undefined and the @noble/hashes engine serves.
  */
 import { createRequire } from "node:module";
+import { OffHeapScratch } from "./off-heap.js";
 import { SHA256_DIGEST, type HmacSha256, type Sha256 } from "./sha256-types.js";
 
 interface Addon {
@@ -37,6 +38,20 @@ function load(): Addon | undefined {
 
 export const nativeSha256: Addon | undefined = load();
 
+/**
+ * Small inputs (handshake messages such as Finished, a PSK premaster, a decoded random) are often
+ * arrays on the V8 heap, which N-API would move off it on every call (off-heap.ts): one scratch
+ * per argument position of a call.
+ */
+const scratch = Array.from({ length: 8 }, () => new OffHeapScratch());
+
+/** `parts` each as the addon may read it (positions from `first` on; never kept). */
+function offHeap(parts: readonly Uint8Array[], first: number): Uint8Array[] {
+  const out = new Array<Uint8Array>(parts.length);
+  for (let i = 0; i < parts.length; i++) out[i] = scratch[first + i]!.of(parts[i]!);
+  return out;
+}
+
 function addon(): Addon {
   if (!nativeSha256) throw new Error("native SHA-256 addon not loaded (npm run build:native -w edge-agent)");
   return nativeSha256;
@@ -56,7 +71,13 @@ export class NativeSha256 implements Sha256 {
   }
 
   update(data: Uint8Array, start = 0, end = data.length): this {
-    this.#native.update(this.#state, data, start, end);
+    if (end - start <= 64) {
+      // A short piece (most handshake messages): copied off the V8 heap (see `scratch`).
+      const piece = scratch[0]!.of(start === 0 && end === data.length ? data : data.subarray(start, end));
+      this.#native.update(this.#state, piece, 0, piece.length);
+    } else {
+      this.#native.update(this.#state, data, start, end);
+    }
     return this;
   }
 
@@ -80,7 +101,7 @@ export class NativeHmacSha256 implements HmacSha256 {
   }
 
   rekey(key: Uint8Array): this {
-    this.#native.hmacKey(this.#keyState, key);
+    this.#native.hmacKey(this.#keyState, scratch[0]!.of(key));
     this.#wiped = false;
     return this;
   }
@@ -91,7 +112,7 @@ export class NativeHmacSha256 implements HmacSha256 {
   }
 
   macInto(out: Uint8Array, at: number, length: number, ...parts: readonly Uint8Array[]): Uint8Array {
-    this.#native.hmacInto(this.#state(), out, at, Math.min(length, SHA256_DIGEST), ...parts);
+    this.#native.hmacInto(this.#state(), out, at, Math.min(length, SHA256_DIGEST), ...offHeap(parts, 0));
     return out;
   }
 
@@ -100,7 +121,7 @@ export class NativeHmacSha256 implements HmacSha256 {
   }
 
   pSha256Into(out: Uint8Array, seed: readonly Uint8Array[]): Uint8Array {
-    this.#native.pSha256Into(this.#state(), out, ...seed);
+    this.#native.pSha256Into(this.#state(), out, ...offHeap(seed, 0));
     return out;
   }
 
