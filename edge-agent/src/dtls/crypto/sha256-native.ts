@@ -44,6 +44,7 @@ export const nativeSha256: Addon | undefined = load();
  * per argument position of a call.
  */
 const scratch = Array.from({ length: 8 }, () => new OffHeapScratch());
+const outScratch = new OffHeapScratch();
 
 /** `parts` each as the addon may read it (positions from `first` on; never kept). */
 function offHeap(parts: readonly Uint8Array[], first: number): Uint8Array[] {
@@ -112,7 +113,15 @@ export class NativeHmacSha256 implements HmacSha256 {
   }
 
   macInto(out: Uint8Array, at: number, length: number, ...parts: readonly Uint8Array[]): Uint8Array {
-    this.#native.hmacInto(this.#state(), out, at, Math.min(length, SHA256_DIGEST), ...offHeap(parts, 0));
+    const n = Math.min(length, SHA256_DIGEST);
+    if (out.length <= 64) {
+      // A small output (a cookie) may be on the V8 heap too: written to a scratch view, then copied.
+      const target = outScratch.of(out);
+      this.#native.hmacInto(this.#state(), target, at, n, ...offHeap(parts, 0));
+      out.set(target.subarray(at, at + n), at);
+    } else {
+      this.#native.hmacInto(this.#state(), out, at, n, ...offHeap(parts, 0));
+    }
     return out;
   }
 
