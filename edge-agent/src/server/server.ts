@@ -28,6 +28,7 @@ import {
   getUriPath,
   getUriQuery,
   getOption,
+  hasOption,
   opaqueOption,
   parseCode,
   stringOption,
@@ -281,7 +282,7 @@ export class CoapServer implements RequestSink {
       return;
     }
     // §5.7.2: not a proxy — a request asking for one gets 5.05.
-    if (hasOption(m.options, OptionNumber.ProxyUri) || hasOption(m.options, OptionNumber.ProxyScheme)) {
+    if (hasOption(m, OptionNumber.ProxyUri) || hasOption(m, OptionNumber.ProxyScheme)) {
       this.#reply(inbound, Code.ProxyingNotSupported, [], "");
       return;
     }
@@ -452,7 +453,7 @@ export class CoapServer implements RequestSink {
     const m = inbound.message;
     return {
       block,
-      size2: hasOption(m.options, OptionNumber.Size2),
+      size2: hasOption(m, OptionNumber.Size2),
       tokenLength: m.token.length,
       maxMessageSize: inbound.layer.maxMessageSize(inbound.peer),
     };
@@ -475,12 +476,6 @@ export class CoapServer implements RequestSink {
     }
     if (sent) this.stats.responses++;
   }
-}
-
-/** Whether `options` holds one with `number` (a loop: no closure per request as with `some`). */
-function hasOption(options: readonly CoapOption[], number: number): boolean {
-  for (let i = 0; i < options.length; i++) if (options[i]!.number === number) return true;
-  return false;
 }
 
 function isPromiseLike<T>(v: T | Promise<T>): v is Promise<T> {
