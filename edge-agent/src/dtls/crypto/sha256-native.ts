@@ -10,7 +10,7 @@
  * undefined and the @noble/hashes engine serves.
  */
 import { createRequire } from "node:module";
-import { OffHeapScratch } from "./off-heap.js";
+import { OffHeapScratch, ON_HEAP_MAX } from "./off-heap.js";
 import { SHA256_DIGEST, type HmacSha256, type Sha256 } from "./sha256-types.js";
 
 interface Addon {
@@ -46,10 +46,10 @@ export const nativeSha256: Addon | undefined = load();
 const scratch = Array.from({ length: 8 }, () => new OffHeapScratch());
 const outScratch = new OffHeapScratch();
 
-/** `parts` each as the addon may read it (positions from `first` on; never kept). */
-function offHeap(parts: readonly Uint8Array[], first: number): Uint8Array[] {
+/** `parts` each as the addon may read it (one scratch per position; never kept). */
+function offHeap(parts: readonly Uint8Array[]): Uint8Array[] {
   const out = new Array<Uint8Array>(parts.length);
-  for (let i = 0; i < parts.length; i++) out[i] = scratch[first + i]!.of(parts[i]!);
+  for (let i = 0; i < parts.length; i++) out[i] = scratch[i]!.of(parts[i]!);
   return out;
 }
 
@@ -72,12 +72,12 @@ export class NativeSha256 implements Sha256 {
   }
 
   update(data: Uint8Array, start = 0, end = data.length): this {
-    if (end - start <= 64) {
+    if (end - start > ON_HEAP_MAX) {
+      this.#native.update(this.#state, data, start, end);
+    } else {
       // A short piece (most handshake messages): copied off the V8 heap (see `scratch`).
       const piece = scratch[0]!.of(start === 0 && end === data.length ? data : data.subarray(start, end));
       this.#native.update(this.#state, piece, 0, piece.length);
-    } else {
-      this.#native.update(this.#state, data, start, end);
     }
     return this;
   }
@@ -114,13 +114,13 @@ export class NativeHmacSha256 implements HmacSha256 {
 
   macInto(out: Uint8Array, at: number, length: number, ...parts: readonly Uint8Array[]): Uint8Array {
     const n = Math.min(length, SHA256_DIGEST);
-    if (out.length <= 64) {
+    if (out.length <= ON_HEAP_MAX) {
       // A small output (a cookie) may be on the V8 heap too: written to a scratch view, then copied.
       const target = outScratch.of(out);
-      this.#native.hmacInto(this.#state(), target, at, n, ...offHeap(parts, 0));
+      this.#native.hmacInto(this.#state(), target, at, n, ...offHeap(parts));
       out.set(target.subarray(at, at + n), at);
     } else {
-      this.#native.hmacInto(this.#state(), out, at, n, ...offHeap(parts, 0));
+      this.#native.hmacInto(this.#state(), out, at, n, ...offHeap(parts));
     }
     return out;
   }
@@ -130,7 +130,7 @@ export class NativeHmacSha256 implements HmacSha256 {
   }
 
   pSha256Into(out: Uint8Array, seed: readonly Uint8Array[]): Uint8Array {
-    this.#native.pSha256Into(this.#state(), out, ...offHeap(seed, 0));
+    this.#native.pSha256Into(this.#state(), out, ...offHeap(seed));
     return out;
   }
 
