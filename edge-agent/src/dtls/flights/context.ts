@@ -41,10 +41,11 @@ export interface HandshakeConfig {
 export const DEFAULT_GROUPS: readonly EcdheCurve[] = Object.freeze(["x25519", "secp256r1"]);
 
 /**
- * The empty value of the byte fields below until their flight sets them, shared by every
- * handshake (never written into: each field is replaced, not filled).
+ * Zero bytes, shared by every handshake and never written into: the value of the byte fields
+ * below until their flight sets them (each is replaced, not filled), and the empty fields and
+ * bodies the flights send (flight 4's session_id and ServerHelloDone).
  */
-const NO_BYTES = new Uint8Array(0);
+export const NO_BYTES = new Uint8Array(0);
 const NO_EXTENSIONS: readonly number[] = Object.freeze([]);
 
 export class HandshakeContext {

@@ -12,10 +12,8 @@ import { DtlsError } from "../errors.js";
 import { EMPTY_RENEGOTIATION_INFO, EXTENDED_MASTER_SECRET, type Extension } from "../handshake/messages/extensions.js";
 import { decodeFinished } from "../handshake/messages/finished.js";
 import { encodeServerHello } from "../handshake/messages/server-hello.js";
+import { NO_BYTES } from "./context.js";
 import type { ExpectedMessage, Flight } from "./types.js";
-
-/** An empty session_id and the empty ServerHelloDone body (only read). */
-const NO_BYTES = new Uint8Array(0);
 
 const FINISHED: ExpectedMessage = Object.freeze({ type: HandshakeType.finished, epoch: 1 });
 
